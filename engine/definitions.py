@@ -1,0 +1,123 @@
+"""Deployed process definitions: versioning, and the parsed-spec cache per (key, version)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import bundle
+from .errors import InvalidInput, InvalidModel, ProcessNotFound
+from .models import ProcessDefinition, ProcessInstance, utcnow
+from .views import DeployResult, ProcessView
+
+if TYPE_CHECKING:
+    from .runtime import Engine
+
+_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,119}$")
+
+
+def key_from_path(path: Path) -> str:
+    stem = path.stem if path.is_file() else path.name
+    return re.sub(r"[^a-z0-9_-]", "_", stem.lower())
+
+
+class ModelCache:
+    """Built specs by definition id; a definition never changes once deployed, so entries never go stale."""
+
+    def __init__(self, size: int = 64):
+        self._items: OrderedDict[int, bundle.BuiltModel] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, definition_id: int) -> bundle.BuiltModel | None:
+        with self._lock:
+            model = self._items.get(definition_id)
+            if model is not None:
+                self._items.move_to_end(definition_id)
+            return model
+
+    def put(self, definition_id: int, model: bundle.BuiltModel) -> None:
+        with self._lock:
+            self._items[definition_id] = model
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def deploy_files(engine: Engine, session: Session, files: dict[str, str], key: str,
+                 by: str | None) -> DeployResult:
+    """Validate a bundle and store it as the next version of `key` (or return the identical latest one)."""
+    if not _KEY.match(key or ""):
+        raise InvalidInput(f"invalid process key {key!r}: use lower-case letters, digits, _ or -")
+    model = bundle.build_model(files, key)
+    engine.forms.check_model(model)
+    digest = bundle.checksum(files)
+    latest = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                            .order_by(ProcessDefinition.version.desc()).limit(1))
+    if latest is not None and latest.checksum == digest:
+        return DeployResult(key, latest.version, [latest.process_id, *_called(model)], created=False)
+    row = ProcessDefinition(key=key, version=(latest.version + 1) if latest else 1, name=model.name,
+                            process_id=model.process_id, files=files, checksum=digest, deployed_at=utcnow(),
+                            deployed_by=by)
+    session.add(row)
+    session.flush()
+    engine.models.put(row.id, model)
+    return DeployResult(key, row.version, [model.process_id, *_called(model)], created=True)
+
+
+def _called(model: bundle.BuiltModel) -> list[str]:
+    return sorted(model.subprocess_specs)
+
+
+def latest(session: Session, key: str) -> ProcessDefinition:
+    row = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                         .order_by(ProcessDefinition.version.desc()).limit(1))
+    if row is None:
+        raise ProcessNotFound(f"no process deployed under key {key!r}")
+    return row
+
+
+def get_version(session: Session, key: str, version: int) -> ProcessDefinition:
+    row = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key,
+                                                         ProcessDefinition.version == version))
+    if row is None:
+        raise ProcessNotFound(f"process {key!r} has no version {version}")
+    return row
+
+
+def model_for(engine: Engine, session: Session, definition_id: int) -> bundle.BuiltModel:
+    model = engine.models.get(definition_id)
+    if model is None:
+        row = session.get(ProcessDefinition, definition_id)
+        if row is None:
+            raise ProcessNotFound(f"no process definition with id {definition_id}")
+        try:
+            model = bundle.build_model(row.files, row.key, validate=False)
+        except InvalidModel as err:  # pragma: no cover - it was valid when deployed
+            raise InvalidModel(f"stored version {row.key} v{row.version} no longer parses: {err}") from err
+        engine.models.put(definition_id, model)
+    return model
+
+
+def list_processes(session: Session, all_versions: bool = False) -> list[ProcessView]:
+    query = select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version)
+    if not all_versions:
+        newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+                  .group_by(ProcessDefinition.key).subquery())
+        query = query.join(newest, (ProcessDefinition.key == newest.c.key)
+                           & (ProcessDefinition.version == newest.c.v))
+    return [ProcessView(r.key, r.version, r.name, r.deployed_at, r.deployed_by, r.id)
+            for r in session.scalars(query)]
+
+
+def running_counts(session: Session, key: str) -> dict[int, int]:
+    """Running instances per version of a process."""
+    rows = session.execute(select(ProcessInstance.version, func.count()).where(
+        ProcessInstance.process_key == key, ProcessInstance.status.in_(("running", "error")))
+        .group_by(ProcessInstance.version))
+    return {version: count for version, count in rows}

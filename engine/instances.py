@@ -1,0 +1,503 @@
+"""Process instances: start, change in one transaction under an optimistic lock, and read back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import audit, definitions, tasks, timers
+from .errors import (
+    ConcurrentUpdate,
+    InstanceNotFound,
+    InstanceNotRunning,
+    InvalidInput,
+    MessageNotCorrelated,
+    ScriptError,
+    TaskAlreadyCompleted,
+    TaskNotFound,
+    TaskNotReady,
+)
+from .models import HumanTask, ProcessInstance, ReferenceCounter, Timer
+from .scripts import SandboxViolation
+from .serializer import StateSerializer
+from .users import SYSTEM_USER, UserView
+from .views import InstanceDetail, InstanceView
+
+if TYPE_CHECKING:
+    from .runtime import Engine
+
+__all__ = ["StateSerializer", "SaveResult"]
+
+LABEL_KEYS = ("client_name", "customer_name", "company_name", "submitter_name", "name")
+
+
+@dataclass
+class SaveResult:
+    """What one committed change did; handed to save listeners (timer scheduling, notifications)."""
+
+    instance_id: int
+    status: str
+    new_timers: list[tuple[int, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Work:
+    """The state a unit of work operates on."""
+
+    session: Session
+    row: ProcessInstance
+    workflow: BpmnWorkflow
+    model: Any
+    actor: UserView
+    now: Any
+    events: list[tuple[str, dict]] = field(default_factory=list)
+
+    def record(self, kind: str, **detail) -> None:
+        audit.record(self.session, kind, at=self.now, instance_id=self.row.id, actor=self.actor.username, **detail)
+
+
+def view(row: ProcessInstance) -> InstanceView:
+    return InstanceView(row.id, row.process_key, row.version, row.status, row.reference, row.label,
+                        row.started_by, row.started_at, row.updated_at, row.ended_at, row.lock_version,
+                        _error_text(row))
+
+
+def _error_text(row: ProcessInstance) -> str | None:
+    if not row.error_message:
+        return None
+    return str(ScriptError(row.error_message, element_id=row.error_element_id, line=row.error_line))
+
+
+# -- running ------------------------------------------------------------------------------------------------
+
+def _step_recorder(work: Work):
+    def did_complete(task) -> None:
+        spec = task.task_spec
+        if isinstance(spec, ExclusiveGateway | InclusiveGateway):
+            taken = [c.task_spec.bpmn_id or c.task_spec.name for c in task.children
+                     if c.state not in (TaskState.MAYBE, TaskState.LIKELY, TaskState.CANCELLED)]
+            work.record("gateway_taken", element_id=spec.bpmn_id, task_id=str(task.id), taken=taken)
+        elif spec.__class__.__name__ in ("ScriptTask", "BusinessRuleTask"):
+            work.record("script_ran" if spec.__class__.__name__ == "ScriptTask" else "rule_evaluated",
+                        element_id=spec.bpmn_id, task_id=str(task.id))
+    return did_complete
+
+
+def _run(work: Work, step: Callable[[], None]) -> None:
+    """Run `step` then the engine; a script failure leaves the instance in `error` at the failing task."""
+    try:
+        step()
+        work.workflow.do_engine_steps(did_complete_task=_step_recorder(work))
+        timers.anchor_due_times(work.workflow, work.now)
+    except (SpiffWorkflowException, SandboxViolation) as err:
+        _mark_error(work, err)
+
+
+def _script_error(err: Exception) -> ScriptError:
+    task = getattr(err, "task", None)
+    element_id = task.task_spec.bpmn_id if task is not None else getattr(err, "task_spec_id", None)
+    inner = getattr(err, "exception", None) or err
+    message = str(inner) if not isinstance(inner, WorkflowException) else str(inner.args[0] if inner.args else inner)
+    if isinstance(inner, SandboxViolation):
+        message = f"sandbox: {message}"
+    elif inner is not err:
+        message = f"{inner.__class__.__name__}: {message}"
+    line = getattr(err, "line_number", None) or None
+    return ScriptError(message, element_id=element_id, line=line)
+
+
+def _mark_error(work: Work, err: Exception) -> None:
+    script_error = _script_error(err)
+    work.row.status = "error"
+    work.row.error_message = script_error.message
+    work.row.error_element_id = script_error.element_id
+    work.row.error_line = script_error.line
+    work.record("error", element_id=script_error.element_id, message=script_error.message,
+                line=script_error.line)
+
+
+def _status(workflow: BpmnWorkflow) -> str:
+    if workflow.is_completed():
+        return "completed" if workflow.success else "cancelled"
+    if workflow.get_tasks(state=TaskState.ERROR):
+        return "error"
+    return "running"
+
+
+def _label(data: dict[str, Any]) -> str | None:
+    for key in LABEL_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:255]
+    return None
+
+
+def _save(engine: Engine, work: Work) -> SaveResult:
+    row, workflow, now = work.row, work.workflow, work.now
+    previous = row.status
+    if row.status != "error" or not workflow.get_tasks(state=TaskState.ERROR):
+        row.status = _status(workflow)
+        if row.status != "error":
+            row.error_message = row.error_element_id = row.error_line = None
+    row.state = engine.serializer.dumps(workflow)
+    row.serializer_version = engine.serializer.version
+    row.updated_at = now
+    row.label = _label(workflow.data) or _label(_last_data(workflow)) or row.label
+    if row.status in ("completed", "cancelled") and row.ended_at is None:
+        row.ended_at = now
+    work.session.flush()  # the optimistic-lock UPDATE goes first: a stale version fails before anything else
+    tasks.sync_rows(work.session, row, workflow, now)
+    new_timers = timers.sync_rows(work.session, row.id, workflow, now)
+    if row.status != previous and row.status in ("completed", "cancelled"):
+        work.record(f"instance_{row.status}")
+    work.session.flush()
+    return SaveResult(row.id, row.status, [(t.id, t.due_at) for t in new_timers])
+
+
+def _last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    last = workflow.last_task
+    return last.data if last is not None else {}
+
+
+def _restore(engine: Engine, session: Session, row: ProcessInstance):
+    model = definitions.model_for(engine, session, row.definition_id)
+    workflow = engine.live.take(row.id, row.lock_version)
+    if workflow is None:
+        workflow = engine.serializer.loads(row.state, model.spec, model.subprocess_specs)
+        workflow.script_engine = engine.script_engine
+    return workflow, model
+
+
+def change(engine: Engine, instance_id: int, actor: UserView, action: Callable[[Work], Any], *,
+           expected_version: int | None = None, allow_error: bool = False) -> tuple[Any, InstanceView]:
+    """Load, act, save in one transaction; a concurrent change raises `ConcurrentUpdate` and saves nothing."""
+    workflow = None
+    try:
+        with engine.write_session.begin() as session:
+            row = session.get(ProcessInstance, instance_id, populate_existing=True)
+            if row is None:
+                raise InstanceNotFound(f"no instance with id {instance_id}")
+            if expected_version is not None and row.lock_version != expected_version:
+                raise ConcurrentUpdate(f"instance {instance_id} changed since version {expected_version} "
+                                       f"(now {row.lock_version}); reload and try again")
+            if row.status in ("completed", "cancelled") or (row.status == "error" and not allow_error):
+                raise InstanceNotRunning(f"instance {instance_id} is {row.status}"
+                                         + (f": {_error_text(row)}" if row.status == "error" else ""))
+            workflow, model = _restore(engine, session, row)
+            work = Work(session, row, workflow, model, actor, engine.clock.now())
+            outcome = action(work)
+            saved = _save(engine, work)
+            result = view(row)
+    except (StaleDataError, OperationalError) as err:
+        if isinstance(err, OperationalError) and "locked" not in str(err).lower() \
+                and "could not serialize" not in str(err).lower():
+            raise
+        raise ConcurrentUpdate(f"instance {instance_id} was changed by someone else; nothing was saved, "
+                               "reload and try again") from err
+    except BaseException:
+        raise  # the workflow object may be half-changed: it is simply not put back in the cache
+    engine.live.put(instance_id, result.lock_version, workflow)
+    engine.notify_saved([saved])
+    return outcome, result
+
+
+# -- references -------------------------------------------------------------------------------------------
+
+def next_reference(session: Session, prefix: str, year: int) -> str:
+    """The next number of a prefix/year, safe under concurrency (one atomic upsert)."""
+    scope = f"{prefix}-{year}"
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(ReferenceCounter).values(scope=scope, value=1)
+    stmt = stmt.on_conflict_do_update(index_elements=["scope"], set_={"value": ReferenceCounter.value + 1})
+    value = session.execute(stmt.returning(ReferenceCounter.value)).scalar_one()
+    return f"{scope}-{value:06d}"
+
+
+# -- actions ----------------------------------------------------------------------------------------------
+
+def start(engine: Engine, key: str, data: dict[str, Any], actor: UserView) -> InstanceView:
+    if not isinstance(data, dict):
+        raise InvalidInput("start data must be a JSON object")
+    with engine.write_session.begin() as session:
+        definition = definitions.latest(session, key)
+        model = definitions.model_for(engine, session, definition.id)
+        now = engine.clock.now()
+        reference = next_reference(session, model.reference_prefix, now.year)
+        workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=engine.script_engine)
+        start_data = {**data, "reference": reference}
+        row = ProcessInstance(definition_id=definition.id, process_key=key, version=definition.version,
+                              status="running", reference=reference, label=_label(data), started_by=actor.username,
+                              started_at=now, updated_at=now, state="{}", serializer_version="")
+        session.add(row)
+        session.flush()
+        work = Work(session, row, workflow, model, actor, now)
+        work.record("instance_started", key=key, version=definition.version, reference=reference,
+                    fields=sorted(data))
+
+        def seed() -> None:
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.data.update(start_data)
+        _run(work, seed)
+        saved = _save(engine, work)
+        result = view(row)
+    engine.live.put(result.id, result.lock_version, workflow)
+    engine.notify_saved([saved])
+    return result
+
+
+def _ready_task(work: Work, task_id: str):
+    try:
+        task = work.workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, WorkflowException) as err:
+        raise TaskNotFound(f"no task {task_id} in instance {work.row.id}") from err
+    if task is None:
+        raise TaskNotFound(f"no task {task_id} in instance {work.row.id}")
+    if task.state == TaskState.COMPLETED:
+        raise TaskAlreadyCompleted(f"task {task_id} was already completed")
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise TaskNotReady(f"task {task_id} is not ready (it is {TaskState.get_name(task.state).lower()})")
+    return task
+
+
+def _human_row(engine: Engine, task_id: str) -> HumanTask:
+    with engine.read_session() as session:
+        human = session.get(HumanTask, task_id)
+        if human is not None:
+            session.expunge(human)
+            return human
+        if session.scalar(select(audit.Event.id).where(audit.Event.task_id == task_id,
+                                                       audit.Event.kind == "task_completed").limit(1)):
+            raise TaskAlreadyCompleted(f"task {task_id} was already completed")
+    raise TaskNotFound(f"no open task with id {task_id}")
+
+
+def complete(engine: Engine, task_id: str, data: dict[str, Any], actor: UserView,
+             expected_version: int | None = None) -> InstanceView:
+    human = _human_row(engine, task_id)
+
+    def act(work: Work) -> None:
+        current = work.session.get(HumanTask, task_id)
+        if current is None:
+            raise TaskAlreadyCompleted(f"task {task_id} was already completed")
+        tasks.check_may_work(actor, current)
+        task = _ready_task(work, task_id)
+        tasks.check_separation(work.session, actor, work.row.id, task.task_spec)
+        cleaned = engine.forms.clean(work.model, current.form_key, current.ui_form_key, data, dict(task.data))
+        changed = sorted(k for k, v in cleaned.items() if task.data.get(k, object()) != v)
+
+        def step() -> None:
+            task.data.update(cleaned)
+            task.run()
+        work.record("task_completed", element_id=task.task_spec.bpmn_id, task_id=task_id,
+                    name=task.task_spec.bpmn_name, lane=current.lane, fields=changed)
+        _run(work, step)
+
+    _, result = change(engine, human.instance_id, actor, act, expected_version=expected_version)
+    return result
+
+
+def claim(engine: Engine, task_id: str, actor: UserView, claim: bool):
+    human = _human_row(engine, task_id)
+
+    def act(work: Work):
+        current = work.session.get(HumanTask, task_id)
+        if current is None:
+            raise TaskAlreadyCompleted(f"task {task_id} was already completed")
+        if claim:
+            tasks.check_may_work(actor, current, claiming=True)
+            current.claimed_by = actor.username
+        else:
+            if current.claimed_by is None:
+                raise TaskNotReady(f"task {task_id} is not claimed")
+            if current.claimed_by != actor.username and not actor.is_admin:
+                raise tasks.NotAllowed(f"task is claimed by {current.claimed_by}, not {actor.username}")
+            current.claimed_by = None
+        work.record("task_claimed" if claim else "task_unclaimed", element_id=current.element_id,
+                    task_id=task_id)
+        work.session.flush()
+        return tasks.view(current, work.row, work.model)
+
+    # A claim changes no workflow state but still bumps lock_version, so a claim race has one winner.
+    task_view, _ = change(engine, human.instance_id, actor, act)
+    return task_view
+
+
+def retry(engine: Engine, instance_id: int, data: dict[str, Any], actor: UserView) -> InstanceView:
+    def act(work: Work) -> None:
+        failed = work.workflow.get_tasks(state=TaskState.ERROR)
+        if work.row.status != "error" or not failed:
+            raise InstanceNotRunning(f"instance {instance_id} is {work.row.status}, not in error")
+
+        def step() -> None:
+            for task in failed:
+                task.data.update(data)
+                task._set_state(TaskState.READY)
+        work.record("instance_retried", fields=sorted(data), elements=[t.task_spec.bpmn_id for t in failed])
+        work.row.status = "running"
+        _run(work, step)
+
+    _, result = change(engine, instance_id, actor, act, allow_error=True)
+    return result
+
+
+def cancel(engine: Engine, instance_id: int, actor: UserView, reason: str) -> InstanceView:
+    def act(work: Work) -> None:
+        work.workflow.cancel()
+        work.row.status = "cancelled"
+        work.record("instance_cancelled", reason=reason)
+
+    _, result = change(engine, instance_id, actor, act, allow_error=True)
+    return result
+
+
+def fire_timer(engine: Engine, timer_id: int) -> str:
+    with engine.read_session() as session:
+        timer = session.get(Timer, timer_id)
+        if timer is None or timer.fired_at or timer.cancelled_at:
+            return "done"
+        if timer.due_at > engine.clock.now():
+            return "early"
+        instance_id, task_id = timer.instance_id, timer.task_id
+
+    def act(work: Work) -> str:
+        row = work.session.get(Timer, timer_id)
+        if row is None or row.fired_at or row.cancelled_at:
+            return "done"
+        try:
+            task = work.workflow.get_task_from_id(UUID(task_id))
+        except WorkflowException:
+            task = None
+        if task is None or task.state != TaskState.WAITING:
+            row.cancelled_at = work.now
+            return "done"
+        row.fired_at = work.now
+        work.record("timer_fired", element_id=row.element_id, task_id=task_id, timer_id=timer_id,
+                    due_at=row.due_at.isoformat(), late_ms=round((work.now - row.due_at).total_seconds() * 1000))
+        _run(work, lambda: timers.fire(work.workflow, task))
+        return "fired"
+
+    try:
+        outcome, _ = change(engine, instance_id, SYSTEM_USER, act)
+    except InstanceNotRunning:
+        with engine.write_session.begin() as session:
+            row = session.get(Timer, timer_id)
+            if row is not None and not row.fired_at and not row.cancelled_at:
+                row.cancelled_at = engine.clock.now()
+        return "done"
+    return outcome
+
+
+def send_message(engine: Engine, name: str, correlation: dict[str, Any], payload: dict[str, Any],
+                 actor: UserView) -> InstanceView:
+    """Deliver a BPMN message to the one running instance waiting for it with matching correlation values."""
+    if not isinstance(correlation, dict) or not isinstance(payload, dict):
+        raise InvalidInput("correlation and payload must be JSON objects")
+    candidates = _waiting_for_message(engine, name, correlation)
+    if not candidates:
+        raise MessageNotCorrelated(f"no running instance waits for message {name!r} with {correlation}")
+
+    def act(work: Work) -> None:
+        event = BpmnEvent(MessageEventDefinition(name), payload, correlations=dict(correlation))
+        work.record("message_received", message=name, correlation=correlation, fields=sorted(payload))
+        _run(work, lambda: work.workflow.catch(event))
+
+    _, result = change(engine, candidates[0], actor, act)
+    return result
+
+
+def _waiting_for_message(engine: Engine, name: str, correlation: dict[str, Any]) -> list[int]:
+    with engine.read_session() as session:
+        query = select(ProcessInstance.id).where(ProcessInstance.status == "running")
+        if "reference" in correlation:
+            query = query.where(ProcessInstance.reference == str(correlation["reference"]))
+        ids = list(session.scalars(query.order_by(ProcessInstance.id)))
+    matches = []
+    for instance_id in ids:
+        with engine.read_session() as session:
+            row = session.get(ProcessInstance, instance_id)
+            workflow, _model = _restore(engine, session, row)
+            lock_version = row.lock_version
+        waiting = [e for e in workflow.waiting_events() if e.event_type == "MessageEventDefinition"
+                   and e.name == name]
+        engine.live.put(instance_id, lock_version, workflow)
+        if waiting and _correlates(workflow, correlation):
+            matches.append(instance_id)
+    return matches
+
+
+def _correlates(workflow: BpmnWorkflow, correlation: dict[str, Any]) -> bool:
+    data = {**workflow.data, **_last_data(workflow)}
+    return all(str(data.get(k)) == str(v) for k, v in correlation.items())
+
+
+# -- reading ----------------------------------------------------------------------------------------------
+
+def task_data(engine: Engine, task_id: str) -> dict[str, Any]:
+    human = _human_row(engine, task_id)
+    with engine.read_session() as session:
+        row = session.get(ProcessInstance, human.instance_id)
+        workflow, _ = _restore(engine, session, row)
+        lock_version = row.lock_version
+    task = workflow.get_task_from_id(UUID(task_id))
+    data = dict(task.data)
+    engine.live.put(human.instance_id, lock_version, workflow)
+    return data
+
+
+def detail(engine: Engine, instance_id: int) -> InstanceDetail:
+    with engine.read_session() as session:
+        row = session.get(ProcessInstance, instance_id)
+        if row is None:
+            raise InstanceNotFound(f"no instance with id {instance_id}")
+        workflow, model = _restore(engine, session, row)
+        lock_version = row.lock_version
+        humans = session.execute(tasks.query(instance_id=instance_id)).all()
+        task_views = [tasks.view(h, i, model) for h, i in humans]
+        timer_views = timers.timers_of(session, instance_id)
+        events = audit.events_of(session, instance_id)
+        instance_view = view(row)
+    completed = sorted({t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)
+                        if t.task_spec.bpmn_id})
+    active = sorted({t.task_spec.bpmn_id for t in workflow.get_tasks(
+        state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR) if t.task_spec.bpmn_id})
+    data = dict(workflow.data)
+    data.update(_last_data(workflow))
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        data.update(task.data)
+    engine.live.put(instance_id, lock_version, workflow)
+    return InstanceDetail(instance_view, _jsonable(data), task_views, timer_views, events, completed, active)
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(data, default=str))
+
+
+def search(session: Session, *, key: str | None = None, status: str | None = None, text: str | None = None,
+           limit: int = 100, offset: int = 0) -> list[InstanceView]:
+    query = select(ProcessInstance)
+    if key:
+        query = query.where(ProcessInstance.process_key == key)
+    if status:
+        query = query.where(ProcessInstance.status == status)
+    if text:
+        like = f"%{text.strip()}%"
+        query = query.where(or_(ProcessInstance.reference.ilike(like), ProcessInstance.label.ilike(like)))
+    query = query.order_by(ProcessInstance.id.desc()).limit(limit).offset(offset)
+    return [view(r) for r in session.scalars(query)]

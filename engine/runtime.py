@@ -1,0 +1,210 @@
+"""The engine facade: one object wiring sessions, clock, spec cache and sandbox; plain results out."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine as SqlEngine
+
+from . import audit, definitions, instances, tasks, timers
+from .bundle import read_bundle
+from .clock import Clock, SystemClock
+from .database import session_factories
+from .errors import InstanceNotFound, TaskNotFound
+from .forms import FormService
+from .models import HumanTask, ProcessInstance
+from .scripts import DEFAULT_TIME_LIMIT, script_engine
+from .users import SYSTEM_USER, UserView, get_user
+from .views import DeployResult, InstanceDetail, InstanceView, ProcessView, TaskView, TimerView
+
+
+class LiveWorkflows:
+    """A small LRU of restored workflows keyed by instance id, valid only for one `lock_version`.
+
+    An entry is taken out while in use, so two threads never share a workflow object."""
+
+    def __init__(self, size: int = 256):
+        self._items: OrderedDict[int, tuple[int, Any]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: int, lock_version: int):
+        with self._lock:
+            entry = self._items.pop(instance_id, None)
+        if entry is not None and entry[0] == lock_version:
+            return entry[1]
+        return None
+
+    def put(self, instance_id: int, lock_version: int, workflow) -> None:
+        if self._size <= 0:
+            return
+        with self._lock:
+            self._items[instance_id] = (lock_version, workflow)
+            self._items.move_to_end(instance_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+SaveListener = Callable[[list[instances.SaveResult]], None]
+
+
+class Engine:
+    """Everything the web app, the CLI and the workers need from the workflow core."""
+
+    def __init__(self, sql_engine: SqlEngine, *, clock: Clock | None = None, form_dirs: list[Path] | None = None,
+                 script_time_limit: float = DEFAULT_TIME_LIMIT, live_cache_size: int = 256):
+        self.sql_engine = sql_engine
+        self.write_session, self.read_session = session_factories(sql_engine)
+        self.clock = clock or SystemClock()
+        self.form_dirs = list(form_dirs or [])
+        self.models = definitions.ModelCache()
+        self.live = LiveWorkflows(live_cache_size)
+        self.forms = FormService()
+        self.script_engine = script_engine(time_limit=script_time_limit)
+        self.serializer = instances.StateSerializer()
+        self._listeners: list[SaveListener] = []
+
+    # -- wiring ---------------------------------------------------------------------------------------------
+    def on_save(self, listener: SaveListener) -> None:
+        """Call `listener` after each committed change (e.g. to schedule new timers on RQ)."""
+        self._listeners.append(listener)
+
+    def notify_saved(self, results: list[instances.SaveResult]) -> None:
+        for listener in self._listeners:
+            listener(results)
+
+    def user(self, username: str | None) -> UserView:
+        if username is None:
+            return SYSTEM_USER
+        with self.read_session() as session:
+            return get_user(session, username)
+
+    # -- definitions ----------------------------------------------------------------------------------------
+    def deploy(self, path: str | Path, key: str | None = None, by: str | None = None) -> DeployResult:
+        path = Path(path)
+        files = read_bundle(path, self.form_dirs)
+        return self.deploy_files(files, key or definitions.key_from_path(path), by)
+
+    def deploy_files(self, files: dict[str, str], key: str, by: str | None = None) -> DeployResult:
+        with self.write_session.begin() as session:
+            return definitions.deploy_files(self, session, files, key, by)
+
+    def processes(self, all_versions: bool = False) -> list[ProcessView]:
+        with self.read_session() as session:
+            return definitions.list_processes(session, all_versions)
+
+    def definition_files(self, key: str, version: int | None = None) -> dict[str, str]:
+        with self.read_session() as session:
+            row = definitions.get_version(session, key, version) if version else definitions.latest(session, key)
+            return dict(row.files)
+
+    # -- instances ------------------------------------------------------------------------------------------
+    def start(self, key: str, data: dict[str, Any] | None = None, by: str | None = None) -> InstanceView:
+        return instances.start(self, key, data or {}, self.user(by))
+
+    def instance(self, instance_id: int) -> InstanceView:
+        with self.read_session() as session:
+            return instances.view(self._instance_row(session, instance_id))
+
+    def instance_by_reference(self, reference: str) -> InstanceView:
+        with self.read_session() as session:
+            row = session.scalar(select(ProcessInstance).where(ProcessInstance.reference == reference))
+            if row is None:
+                raise InstanceNotFound(f"no instance with reference {reference!r}")
+            return instances.view(row)
+
+    def instance_detail(self, instance_id: int) -> InstanceDetail:
+        return instances.detail(self, instance_id)
+
+    def list_instances(self, **filters) -> list[InstanceView]:
+        with self.read_session() as session:
+            return instances.search(session, **filters)
+
+    def retry(self, instance_id: int, data: dict[str, Any] | None = None, by: str | None = None) -> InstanceView:
+        return instances.retry(self, instance_id, data or {}, self.user(by))
+
+    def cancel(self, instance_id: int, by: str | None = None, reason: str = "") -> InstanceView:
+        return instances.cancel(self, instance_id, self.user(by), reason)
+
+    def send_message(self, name: str, correlation: dict[str, Any], payload: dict[str, Any] | None = None,
+                     by: str | None = None) -> InstanceView:
+        return instances.send_message(self, name, correlation, payload or {}, self.user(by))
+
+    # -- tasks ----------------------------------------------------------------------------------------------
+    def tasks(self, *, instance_id: int | None = None, user: str | None = None, mine: bool | None = None,
+              process_key: str | None = None, limit: int | None = None, offset: int = 0) -> list[TaskView]:
+        viewer = self.user(user) if user else None
+        stmt = tasks.query(instance_id=instance_id, user=viewer, mine=mine, process_key=process_key)
+        stmt = stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+        if limit is not None:
+            stmt = stmt.limit(limit).offset(offset)
+        with self.read_session() as session:
+            return [tasks.view(h, i, definitions.model_for(self, session, i.definition_id))
+                    for h, i in session.execute(stmt)]
+
+    def task(self, task_id: str) -> TaskView:
+        with self.read_session() as session:
+            human = session.get(HumanTask, task_id)
+            if human is None:
+                raise TaskNotFound(f"no open task with id {task_id}")
+            row = session.get(ProcessInstance, human.instance_id)
+            return tasks.view(human, row, definitions.model_for(self, session, row.definition_id))
+
+    def claim(self, task_id: str, by: str) -> TaskView:
+        return instances.claim(self, task_id, self.user(by), claim=True)
+
+    def unclaim(self, task_id: str, by: str) -> TaskView:
+        return instances.claim(self, task_id, self.user(by), claim=False)
+
+    def complete(self, task_id: str, data: dict[str, Any] | None = None, by: str | None = None,
+                 expected_version: int | None = None) -> InstanceView:
+        return instances.complete(self, task_id, data or {}, self.user(by), expected_version)
+
+    def task_context(self, task_id: str) -> dict[str, Any]:
+        """The data a task's form may show (its current task data)."""
+        return instances.task_data(self, task_id)
+
+    # -- timers ---------------------------------------------------------------------------------------------
+    def timers(self, instance_id: int) -> list[TimerView]:
+        with self.read_session() as session:
+            return timers.timers_of(session, instance_id)
+
+    def due_timers(self, now=None, limit: int = 500) -> list[TimerView]:
+        with self.read_session() as session:
+            return timers.due_timers(session, now or self.clock.now(), limit)
+
+    def pending_timers(self) -> list[TimerView]:
+        with self.read_session() as session:
+            return timers.pending_timers(session)
+
+    def fire_timer(self, timer_id: int) -> str:
+        """Fire one timer if it is due; returns 'fired', 'early', or 'done' (already fired or cancelled)."""
+        return instances.fire_timer(self, timer_id)
+
+    def fire_due_timers(self, now=None) -> int:
+        fired = 0
+        for timer in self.due_timers(now):
+            if instances.fire_timer(self, timer.id) == "fired":
+                fired += 1
+        return fired
+
+    def events(self, instance_id: int) -> list[audit.AuditEvent]:
+        with self.read_session() as session:
+            return audit.events_of(session, instance_id)
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    @staticmethod
+    def _instance_row(session, instance_id: int) -> ProcessInstance:
+        row = session.get(ProcessInstance, instance_id)
+        if row is None:
+            raise InstanceNotFound(f"no instance with id {instance_id}")
+        return row

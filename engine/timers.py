@@ -1,0 +1,163 @@
+"""Timer events: due times from the engine's clock, `timer` rows, and firing a due timer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Timer
+from .views import TimerView
+
+_DUE = "clientflow_due"
+_PAST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _timer_definition(task):
+    definition = getattr(task.task_spec, "event_definition", None)
+    return definition if isinstance(definition, TimerEventDefinition) else None
+
+
+def waiting_timer_tasks(workflow):
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if _timer_definition(task) is not None:
+            yield task
+
+
+def kind_of(definition) -> str:
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "cycle"
+    if isinstance(definition, TimeDateEventDefinition):
+        return "date"
+    return "duration"
+
+
+def due_at(task) -> datetime | None:
+    value = task._get_internal_data(_DUE)
+    return datetime.fromisoformat(value) if value else None
+
+
+def anchor_due_times(workflow, now: datetime) -> None:
+    """Give every newly waiting timer a due time counted from the engine clock, not SpiffWorkflow's."""
+    for task in waiting_timer_tasks(workflow):
+        if task._get_internal_data(_DUE):
+            continue
+        definition = _timer_definition(task)
+        if isinstance(definition, DurationTimerEventDefinition):
+            expression = workflow.script_engine.evaluate(task, definition.expression)
+            parsed = TimerEventDefinition.parse_iso_duration(expression)
+            due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+            task._set_internal_data(event_value=due.isoformat())
+        elif isinstance(definition, CycleTimerEventDefinition):
+            value = task._get_internal_data("event_value")
+            if not value or value.get("cycles") == 0:
+                continue
+            expression = workflow.script_engine.evaluate(task, definition.expression)
+            _cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
+            if "/" in expression and not expression.split("/")[1].upper().startswith("P"):
+                due = start  # an explicit start date
+            else:
+                due = now + duration
+            value["next"] = due.isoformat()
+            task._set_internal_data(event_value=value)
+        else:
+            value = task._get_internal_data("event_value")
+            if value is None:
+                continue
+            due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else now
+        task._set_internal_data(**{_DUE: due.astimezone(UTC).isoformat()})
+
+
+def fire(workflow, task) -> None:
+    """Make a waiting timer task fire now, whatever SpiffWorkflow's own clock says."""
+    definition = _timer_definition(task)
+    if isinstance(definition, CycleTimerEventDefinition):
+        value = task._get_internal_data("event_value")
+        fired_due = datetime.fromisoformat(value["next"])
+        value["next"] = _PAST.isoformat()
+        task._set_internal_data(event_value=value)
+        workflow.refresh_timers()
+        value = task._get_internal_data("event_value")
+        if value and value.get("cycles") != 0:
+            next_due = fired_due + timedelta(seconds=value["duration"])
+            value["next"] = next_due.isoformat()
+            task._set_internal_data(event_value=value, **{_DUE: next_due.isoformat()})
+        return
+    task._set_internal_data(event_fired=True)
+    workflow.refresh_timers()
+
+
+def sync_rows(session: Session, instance_id: int, workflow, now: datetime) -> list[Timer]:
+    """Upsert one row per waiting timer; close rows of timers that fired or were cancelled meanwhile.
+
+    Returns the rows that are new in this save (callers schedule them)."""
+    existing = {(t.task_id, t.due_at): t for t in session.scalars(
+        select(Timer).where(Timer.instance_id == instance_id, Timer.fired_at.is_(None),
+                            Timer.cancelled_at.is_(None)))}
+    seen, created = set(), []
+    for task in waiting_timer_tasks(workflow):
+        due = due_at(task)
+        if due is None:
+            continue
+        key = (str(task.id), due)
+        seen.add(key)
+        if key in existing:
+            continue
+        definition = _timer_definition(task)
+        row = Timer(instance_id=instance_id, task_id=str(task.id), element_id=task.task_spec.bpmn_id,
+                    name=task.task_spec.bpmn_name or definition.name or "", kind=kind_of(definition),
+                    interrupting=bool(getattr(task.task_spec, "cancel_activity", True)), due_at=due,
+                    created_at=now)
+        session.add(row)
+        created.append(row)
+    for key, row in existing.items():
+        if key in seen:
+            continue
+        task = workflow.get_task_from_id(_uuid(row.task_id)) if _has_task(workflow, row.task_id) else None
+        if task is not None and task.state == TaskState.COMPLETED:
+            row.fired_at = now
+        else:
+            row.cancelled_at = now
+    return created
+
+
+def _uuid(value: str) -> UUID:
+    return UUID(value)
+
+
+def _has_task(workflow, task_id: str) -> bool:
+    try:
+        return workflow.get_task_from_id(_uuid(task_id)) is not None
+    except Exception:  # SpiffWorkflow raises TaskNotFoundException for unknown ids
+        return False
+
+
+def view(row: Timer) -> TimerView:
+    return TimerView(row.id, row.instance_id, row.task_id, row.element_id, row.name, row.kind, row.interrupting,
+                     row.due_at, row.fired_at, row.cancelled_at)
+
+
+def timers_of(session: Session, instance_id: int) -> list[TimerView]:
+    return [view(r) for r in session.scalars(select(Timer).where(Timer.instance_id == instance_id)
+                                             .order_by(Timer.due_at, Timer.id))]
+
+
+def due_timers(session: Session, now: datetime, limit: int = 500) -> list[TimerView]:
+    rows = session.scalars(select(Timer).where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None),
+                                               Timer.due_at <= now).order_by(Timer.due_at).limit(limit))
+    return [view(r) for r in rows]
+
+
+def pending_timers(session: Session, limit: int = 10_000) -> list[TimerView]:
+    rows = session.scalars(select(Timer).where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+                           .order_by(Timer.due_at).limit(limit))
+    return [view(r) for r in rows]
