@@ -60,8 +60,10 @@ def checksum(files: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def read_bundle(path: Path, form_dirs: list[Path]) -> dict[str, str]:
-    """Collect a `.bpmn` file or a folder's BPMN/DMN/form files, plus the forms its user tasks name."""
+def read_bundle(path: Path, form_dirs: list[Path], extra=()) -> dict[str, str]:
+    """Collect a `.bpmn` file or a folder's BPMN/DMN/form files, plus the forms its user tasks name.
+
+    `extra` files (e.g. DMN tables shared by a folder of processes) are added when the model needs them."""
     if not path.exists():
         raise InvalidModel("no such file or folder", file=str(path))
     if path.is_dir():
@@ -73,6 +75,9 @@ def read_bundle(path: Path, form_dirs: list[Path]) -> dict[str, str]:
     else:
         raise InvalidModel("expected a .bpmn file or a folder holding one", file=str(path))
     files = {p.name: _read_text(p) for p in sources}
+    for p in extra:
+        if p.suffix == ".dmn" and p.name not in files:
+            files[p.name] = _read_text(p)
     search = [path if path.is_dir() else path.parent, *form_dirs]
     for form in sorted(referenced_forms(files)):
         if form in files:

@@ -15,7 +15,7 @@ from . import audit, definitions, instances, tasks, timers
 from .bundle import read_bundle
 from .clock import Clock, SystemClock
 from .database import session_factories
-from .errors import InstanceNotFound, TaskNotFound
+from .errors import InstanceNotFound, InvalidModel, TaskNotFound
 from .forms import FormService
 from .models import HumanTask, ProcessInstance
 from .scripts import DEFAULT_TIME_LIMIT, script_engine
@@ -93,6 +93,18 @@ class Engine:
         path = Path(path)
         files = read_bundle(path, self.form_dirs)
         return self.deploy_files(files, key or definitions.key_from_path(path), by)
+
+    def deploy_each(self, folder: str | Path, by: str | None = None) -> list[DeployResult]:
+        """Deploy every .bpmn file of a folder as its own process (with the folder's DMN and form files)."""
+        folder = Path(folder)
+        shared = {p.name: p for p in folder.iterdir() if p.suffix in (".dmn", ".json")} if folder.is_dir() else {}
+        results = []
+        for bpmn in sorted(folder.glob("*.bpmn")):
+            files = read_bundle(bpmn, [folder, *self.form_dirs], extra=shared.values())
+            results.append(self.deploy_files(files, definitions.key_from_path(bpmn), by))
+        if not results:
+            raise InvalidModel("the folder holds no .bpmn file", file=str(folder))
+        return results
 
     def deploy_files(self, files: dict[str, str], key: str, by: str | None = None) -> DeployResult:
         with self.write_session.begin() as session:

@@ -1,0 +1,144 @@
+"""Shared fixtures: a real database per run (SQLite or PostgreSQL), an app, an engine, users.
+
+`CLIENTFLOW_TEST_DATABASE` chooses the backend: `sqlite` (default) or a PostgreSQL URL; for PostgreSQL a
+fresh database is created for the run and dropped afterwards. Under CI=true an unreachable PostgreSQL fails
+the run with a clear message instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.models import Base
+from webapp import create_app
+from webapp.config import normalise_database_url
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BACKEND = os.environ.get("CLIENTFLOW_TEST_DATABASE", "sqlite")
+
+
+def _postgres_database(base_url: str):
+    url = normalise_database_url(base_url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"clientflow_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as err:  # noqa: BLE001 - any connection problem means the same to the user
+        message = f"PostgreSQL at {base_url} is not reachable: {err.__class__.__name__}: {err}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.exit(message, returncode=3)
+        pytest.skip(message, allow_module_level=True)
+    return admin, name, url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """One migrated database for the whole run."""
+    if BACKEND == "sqlite":
+        folder = tmp_path_factory.mktemp("db")
+        url = f"sqlite:///{folder / 'clientflow.db'}"
+        _migrate(url, folder)
+        yield url
+        return
+    admin, name, url = _postgres_database(BACKEND)
+    _migrate(url, tmp_path_factory.mktemp("pginstance"))
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _migrate(url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    from webapp import MIGRATIONS_DIR
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance), "TESTING": True,
+                      "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        from webapp.extensions import db
+
+        db.engine.dispose()
+
+
+def _empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+            conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sequence(conn) else None
+    engine.dispose()
+
+
+def _has_sequence(conn) -> bool:
+    return bool(conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first())
+
+
+@pytest.fixture
+def instance_path(tmp_path):
+    path = tmp_path / "instance"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def app_config(database_url, instance_path):
+    """The mapping tests give to `create_app`; tests may add to it before the app is made."""
+    return {"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(instance_path), "TESTING": True,
+            "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False}
+
+
+@pytest.fixture
+def app(app_config, database_url):
+    _empty_tables(database_url)
+    application = create_app(app_config)
+    yield application
+    with application.app_context():
+        from webapp.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture
+def engine(app):
+    return app.extensions["clientflow"]
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(engine):
+    from engine.users import save_user
+
+    def make(name: str, *roles: str, password: str | None = "password123", email: str | None = None):
+        with engine.write_session.begin() as session:
+            return save_user(session, name, list(roles), password=password, email=email)
+    return make
+
+
+@pytest.fixture
+def order_bundle(tmp_path):
+    """A copy of the multi-lane test model folder that a test may change."""
+    target = tmp_path / "order"
+    shutil.copytree(FIXTURES / "order", target)
+    return target

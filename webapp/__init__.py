@@ -1,0 +1,49 @@
+"""The Flask app: staff UI, studio, portal and JSON API over the engine facade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine import Engine
+from flask import Flask, current_app
+
+from . import config
+from .extensions import csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path((test_config or {}).get("INSTANCE_PATH") or app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.instance_path = str(instance)
+    app.config.from_mapping(config.from_environment(instance))
+    if test_config:
+        app.config.from_mapping(test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        forms_dir = Path(app.config["FORMS_DIR"])
+        app.extensions["clientflow"] = Engine(
+            db.engine, form_dirs=[forms_dir] if forms_dir.is_dir() else [],
+            script_time_limit=app.config["SCRIPT_TIME_LIMIT"], clock=app.config.get("CLOCK"))
+
+
+def register_blueprints(app: Flask) -> None:
+    from .views import main
+
+    app.register_blueprint(main.bp)
+
+
+def get_engine() -> Engine:
+    """The engine of the current app."""
+    return current_app.extensions["clientflow"]

@@ -1,0 +1,49 @@
+"""Settings read from the environment, with defaults that run on one machine with nothing installed."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """SECRET_KEY from the instance folder, generated (mode 0600) on first run; never in the repo."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: Path) -> dict:
+    """The app's configuration mapping; tests pass their own mapping on top of it."""
+    env = os.environ
+    database_url = normalise_database_url(env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'clientflow.db'}")
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "SMTP_URL": env.get("SMTP_URL") or None,
+        "MAIL_FROM": env.get("MAIL_FROM", "clientflow <no-reply@clientflow.local>"),
+        "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret(instance_path),
+        "FORMS_DIR": env.get("CLIENTFLOW_FORMS_DIR", str(PROJECT_ROOT / "forms")),
+        "PROCESSES_DIR": env.get("CLIENTFLOW_PROCESSES_DIR", str(PROJECT_ROOT / "processes")),
+        "SCRIPT_TIME_LIMIT": float(env.get("CLIENTFLOW_SCRIPT_TIME_LIMIT", "1.0")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("CLIENTFLOW_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PAGE_SIZE": 50,
+    }
+
+
+def normalise_database_url(url: str) -> str:
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
