@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, definitions, tasks, timers
+from . import audit, definitions, notifications, tasks, timers
 from .errors import (
     ConcurrentUpdate,
     InstanceNotFound,
@@ -34,6 +34,7 @@ from .errors import (
     TaskNotReady,
 )
 from .models import HumanTask, ProcessInstance, ReferenceCounter, Timer
+from .notifications import Outbox
 from .scripts import SandboxViolation
 from .serializer import StateSerializer
 from .users import SYSTEM_USER, UserView
@@ -54,6 +55,7 @@ class SaveResult:
     instance_id: int
     status: str
     new_timers: list[tuple[int, Any]] = field(default_factory=list)
+    new_notifications: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -66,7 +68,7 @@ class Work:
     model: Any
     actor: UserView
     now: Any
-    events: list[tuple[str, dict]] = field(default_factory=list)
+    outbox: Outbox = field(default_factory=Outbox)
 
     def record(self, kind: str, **detail) -> None:
         audit.record(self.session, kind, at=self.now, instance_id=self.row.id, actor=self.actor.username, **detail)
@@ -102,9 +104,10 @@ def _step_recorder(work: Work):
 def _run(work: Work, step: Callable[[], None]) -> None:
     """Run `step` then the engine; a script failure leaves the instance in `error` at the failing task."""
     try:
-        step()
-        work.workflow.do_engine_steps(did_complete_task=_step_recorder(work))
-        timers.anchor_due_times(work.workflow, work.now)
+        with work.outbox:
+            step()
+            work.workflow.do_engine_steps(did_complete_task=_step_recorder(work))
+            timers.anchor_due_times(work.workflow, work.now)
     except (SpiffWorkflowException, SandboxViolation) as err:
         _mark_error(work, err)
 
@@ -164,10 +167,11 @@ def _save(engine: Engine, work: Work) -> SaveResult:
     work.session.flush()  # the optimistic-lock UPDATE goes first: a stale version fails before anything else
     tasks.sync_rows(work.session, row, workflow, now)
     new_timers = timers.sync_rows(work.session, row.id, workflow, now)
+    outgoing = notifications.write_rows(work.session, row.id, work.outbox.items, now) if row.status != "error" else []
     if row.status != previous and row.status in ("completed", "cancelled"):
         work.record(f"instance_{row.status}")
     work.session.flush()
-    return SaveResult(row.id, row.status, [(t.id, t.due_at) for t in new_timers])
+    return SaveResult(row.id, row.status, [(t.id, t.due_at) for t in new_timers], [n.id for n in outgoing])
 
 
 def _last_data(workflow: BpmnWorkflow) -> dict[str, Any]:

@@ -28,6 +28,8 @@ from RestrictedPython.Guards import (
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from .notifications import notify
+
 # SpiffWorkflow looks for this file name in tracebacks to report the failing line of a script.
 SCRIPT_FILENAME = "<string>"
 DEFAULT_TIME_LIMIT = 1.0
@@ -145,7 +147,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     """Runs task scripts and conditions under RestrictedPython with a time budget."""
 
     def __init__(self, functions: dict[str, Callable] | None = None, time_limit: float = DEFAULT_TIME_LIMIT):
-        base = {"datetime": _datetime.datetime, "timedelta": _datetime.timedelta, "date": _datetime.date}
+        base = {"datetime": _datetime.datetime, "timedelta": _datetime.timedelta, "date": _datetime.date,
+                "notify": notify}
         super().__init__({**base, **(functions or {})})
         self.time_limit = time_limit
 
