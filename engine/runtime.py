@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -153,9 +154,12 @@ class Engine:
 
     # -- tasks ----------------------------------------------------------------------------------------------
     def tasks(self, *, instance_id: int | None = None, user: str | None = None, mine: bool | None = None,
-              process_key: str | None = None, limit: int | None = None, offset: int = 0) -> list[TaskView]:
+              process_key: str | None = None, due_before: datetime | None = None, due_after: datetime | None = None,
+              limit: int | None = None, offset: int = 0) -> list[TaskView]:
+        """Open tasks, soonest due first; `due_before`/`due_after` keep only tasks with a due date in that range."""
         viewer = self.user(user) if user else None
-        stmt = tasks.query(instance_id=instance_id, user=viewer, mine=mine, process_key=process_key)
+        stmt = tasks.query(instance_id=instance_id, user=viewer, mine=mine, process_key=process_key,
+                           due_before=due_before, due_after=due_after)
         stmt = stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
         if limit is not None:
             stmt = stmt.limit(limit).offset(offset)

@@ -80,7 +80,7 @@ def view(human: HumanTask, instance: ProcessInstance | None, model: BuiltModel |
 
 
 def query(*, instance_id: int | None = None, user: UserView | None = None, mine: bool | None = None,
-          process_key: str | None = None, due_before: datetime | None = None):
+          process_key: str | None = None, due_before: datetime | None = None, due_after: datetime | None = None):
     """A select of (HumanTask, ProcessInstance) rows; `user` limits to tasks the user may see."""
     stmt = select(HumanTask, ProcessInstance).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
     if instance_id is not None:
@@ -89,6 +89,8 @@ def query(*, instance_id: int | None = None, user: UserView | None = None, mine:
         stmt = stmt.where(HumanTask.process_key == process_key)
     if due_before is not None:
         stmt = stmt.where(HumanTask.due_at.is_not(None), HumanTask.due_at <= due_before)
+    if due_after is not None:
+        stmt = stmt.where(HumanTask.due_at.is_not(None), HumanTask.due_at > due_after)
     if user is not None:
         if mine is True:
             stmt = stmt.where(HumanTask.claimed_by == user.username)
