@@ -28,6 +28,10 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
 
+# Refused before libxml2 sees the document: no DTD means no external entity and no entity expansion.
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
 def _xml_parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, dtd_validation=False,
                            huge_tree=False, remove_comments=False)
@@ -36,6 +40,10 @@ def _xml_parser() -> etree.XMLParser:
 def parse_xml(text: str, filename: str) -> etree._Element:
     """Parse untrusted XML, refusing DTDs (and so every entity trick) with `InvalidModel`."""
     data = text.encode("utf-8") if isinstance(text, str) else text
+    doctype = _DOCTYPE.search(data)
+    if doctype:
+        line = data.count(b"\n", 0, doctype.start()) + 1
+        raise InvalidModel("document type declarations (DTD, entities) are not allowed", file=filename, line=line)
     if len(data) > MAX_FILE_BYTES:
         raise InvalidModel(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", file=filename)
     try:
