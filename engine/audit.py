@@ -36,6 +36,12 @@ def record(session: Session, kind: str, *, at: datetime, instance_id: int | None
                       task_id=task_id, detail=detail))
 
 
+def insert(conn, events: list[dict[str, Any]]) -> None:
+    """Append a unit of work's events with one statement."""
+    if events:
+        conn.execute(Event.__table__.insert(), events)
+
+
 def events_of(session: Session, instance_id: int) -> list[AuditEvent]:
     rows = session.scalars(select(Event).where(Event.instance_id == instance_id).order_by(Event.id))
     return [AuditEvent(r.id, r.instance_id, r.at, r.actor, r.kind, r.element_id, r.task_id, r.detail or {})

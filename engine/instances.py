@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -33,7 +33,7 @@ from .errors import (
     TaskNotFound,
     TaskNotReady,
 )
-from .models import HumanTask, ProcessInstance, ReferenceCounter, Timer
+from .models import ProcessInstance, ReferenceCounter
 from .notifications import Outbox
 from .scripts import SandboxViolation
 from .serializer import StateSerializer
@@ -58,29 +58,67 @@ class SaveResult:
     new_notifications: list[int] = field(default_factory=list)
 
 
+INSTANCE = ProcessInstance.__table__
+_ROW_COLUMNS = [c for c in INSTANCE.c if c.name != "state"]
+
+
+@dataclass
+class InstanceRow:
+    """The columns of one `process_instance` row except its state (read and written with Core statements)."""
+
+    id: int
+    definition_id: int
+    process_key: str
+    version: int
+    status: str
+    reference: str | None
+    label: str | None
+    started_by: str | None
+    started_at: Any
+    updated_at: Any
+    ended_at: Any
+    serializer_version: str
+    lock_version: int
+    error_message: str | None
+    error_element_id: str | None
+    error_line: int | None
+
+
+def _load_row(conn, instance_id: int) -> InstanceRow | None:
+    found = conn.execute(select(*_ROW_COLUMNS).where(INSTANCE.c.id == instance_id)).one_or_none()
+    return InstanceRow(**found._mapping) if found is not None else None
+
+
 @dataclass
 class Work:
     """The state a unit of work operates on."""
 
     session: Session
-    row: ProcessInstance
+    row: InstanceRow
     workflow: BpmnWorkflow
     model: Any
     actor: UserView
     now: Any
     outbox: Outbox = field(default_factory=Outbox)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    had_timers: bool = False
 
-    def record(self, kind: str, **detail) -> None:
-        audit.record(self.session, kind, at=self.now, instance_id=self.row.id, actor=self.actor.username, **detail)
+    @property
+    def conn(self):
+        return self.session.connection()
+
+    def record(self, kind: str, *, element_id: str | None = None, task_id: str | None = None, **detail) -> None:
+        self.events.append({"instance_id": self.row.id, "at": self.now, "actor": self.actor.username, "kind": kind,
+                            "element_id": element_id, "task_id": task_id, "detail": detail})
 
 
-def view(row: ProcessInstance) -> InstanceView:
+def view(row: ProcessInstance | InstanceRow) -> InstanceView:
     return InstanceView(row.id, row.process_key, row.version, row.status, row.reference, row.label,
                         row.started_by, row.started_at, row.updated_at, row.ended_at, row.lock_version,
                         _error_text(row))
 
 
-def _error_text(row: ProcessInstance) -> str | None:
+def _error_text(row: ProcessInstance | InstanceRow) -> str | None:
     if not row.error_message:
         return None
     return str(ScriptError(row.error_message, element_id=row.error_element_id, line=row.error_line))
@@ -152,26 +190,33 @@ def _label(data: dict[str, Any]) -> str | None:
 
 
 def _save(engine: Engine, work: Work) -> SaveResult:
-    row, workflow, now = work.row, work.workflow, work.now
+    """Write state and derived rows; the optimistic-lock UPDATE goes first, so a stale version changes nothing."""
+    row, workflow, now, conn = work.row, work.workflow, work.now, work.conn
     previous = row.status
     if row.status != "error" or not workflow.get_tasks(state=TaskState.ERROR):
         row.status = _status(workflow)
         if row.status != "error":
             row.error_message = row.error_element_id = row.error_line = None
-    row.state = engine.serializer.dumps(workflow)
-    row.serializer_version = engine.serializer.version
     row.updated_at = now
     row.label = _label(workflow.data) or _label(_last_data(workflow)) or row.label
     if row.status in ("completed", "cancelled") and row.ended_at is None:
         row.ended_at = now
-    work.session.flush()  # the optimistic-lock UPDATE goes first: a stale version fails before anything else
-    tasks.sync_rows(work.session, row, workflow, now)
-    new_timers = timers.sync_rows(work.session, row.id, workflow, now)
-    outgoing = notifications.write_rows(work.session, row.id, work.outbox.items, now) if row.status != "error" else []
+    updated = conn.execute(
+        update(INSTANCE).where(INSTANCE.c.id == row.id, INSTANCE.c.lock_version == row.lock_version).values(
+            state=engine.serializer.dumps(workflow), serializer_version=engine.serializer.version,
+            lock_version=row.lock_version + 1, status=row.status, updated_at=now, label=row.label,
+            ended_at=row.ended_at, error_message=row.error_message, error_element_id=row.error_element_id,
+            error_line=row.error_line))
+    if updated.rowcount != 1:
+        raise StaleDataError(f"instance {row.id} is no longer at version {row.lock_version}")
+    row.lock_version += 1
+    tasks.sync_rows(conn, row, workflow, now)
+    new_timers = timers.sync_rows(conn, row.id, workflow, now, work.had_timers)
+    outgoing = notifications.write_rows(conn, row.id, work.outbox.items, now) if row.status != "error" else []
     if row.status != previous and row.status in ("completed", "cancelled"):
         work.record(f"instance_{row.status}")
-    work.session.flush()
-    return SaveResult(row.id, row.status, [(t.id, t.due_at) for t in new_timers], [n.id for n in outgoing])
+    audit.insert(conn, work.events)
+    return SaveResult(row.id, row.status, new_timers, outgoing)
 
 
 def _last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -179,11 +224,15 @@ def _last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     return last.data if last is not None else {}
 
 
-def _restore(engine: Engine, session: Session, row: ProcessInstance):
+def _restore(engine: Engine, session: Session, row: ProcessInstance | InstanceRow):
+    """The instance's workflow: from the live cache when its version matches, else deserialized."""
     model = definitions.model_for(engine, session, row.definition_id)
     workflow = engine.live.take(row.id, row.lock_version)
     if workflow is None:
-        workflow = engine.serializer.loads(row.state, model.spec, model.subprocess_specs)
+        state = getattr(row, "state", None)
+        if state is None:
+            state = session.connection().execute(select(INSTANCE.c.state).where(INSTANCE.c.id == row.id)).scalar_one()
+        workflow = engine.serializer.loads(state, model.spec, model.subprocess_specs)
         workflow.script_engine = engine.script_engine
     return workflow, model
 
@@ -194,7 +243,7 @@ def change(engine: Engine, instance_id: int, actor: UserView, action: Callable[[
     workflow = None
     try:
         with engine.write_session.begin() as session:
-            row = session.get(ProcessInstance, instance_id, populate_existing=True)
+            row = _load_row(session.connection(), instance_id)
             if row is None:
                 raise InstanceNotFound(f"no instance with id {instance_id}")
             if expected_version is not None and row.lock_version != expected_version:
@@ -204,7 +253,8 @@ def change(engine: Engine, instance_id: int, actor: UserView, action: Callable[[
                 raise InstanceNotRunning(f"instance {instance_id} is {row.status}"
                                          + (f": {_error_text(row)}" if row.status == "error" else ""))
             workflow, model = _restore(engine, session, row)
-            work = Work(session, row, workflow, model, actor, engine.clock.now())
+            work = Work(session, row, workflow, model, actor, engine.clock.now(),
+                        had_timers=timers.has_waiting(workflow))
             outcome = action(work)
             saved = _save(engine, work)
             result = view(row)
@@ -214,8 +264,7 @@ def change(engine: Engine, instance_id: int, actor: UserView, action: Callable[[
             raise
         raise ConcurrentUpdate(f"instance {instance_id} was changed by someone else; nothing was saved, "
                                "reload and try again") from err
-    except BaseException:
-        raise  # the workflow object may be half-changed: it is simply not put back in the cache
+    # On any other error the workflow object may be half-changed: it is simply not put back in the cache.
     engine.live.put(instance_id, result.lock_version, workflow)
     engine.notify_saved([saved])
     return outcome, result
@@ -240,17 +289,19 @@ def start(engine: Engine, key: str, data: dict[str, Any], actor: UserView) -> In
     if not isinstance(data, dict):
         raise InvalidInput("start data must be a JSON object")
     with engine.write_session.begin() as session:
+        conn = session.connection()
         definition = definitions.latest(session, key)
         model = definitions.model_for(engine, session, definition.id)
         now = engine.clock.now()
         reference = next_reference(session, model.reference_prefix, now.year)
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=engine.script_engine)
         start_data = {**data, "reference": reference}
-        row = ProcessInstance(definition_id=definition.id, process_key=key, version=definition.version,
-                              status="running", reference=reference, label=_label(data), started_by=actor.username,
-                              started_at=now, updated_at=now, state="{}", serializer_version="")
-        session.add(row)
-        session.flush()
+        values = dict(definition_id=definition.id, process_key=key, version=definition.version, status="running",
+                      reference=reference, label=_label(data), started_by=actor.username, started_at=now,
+                      updated_at=now, ended_at=None, serializer_version="", lock_version=0, error_message=None,
+                      error_element_id=None, error_line=None)
+        instance_id = conn.execute(insert(INSTANCE).values(state="{}", **values).returning(INSTANCE.c.id)).scalar_one()
+        row = InstanceRow(id=instance_id, **values)
         work = Work(session, row, workflow, model, actor, now)
         work.record("instance_started", key=key, version=definition.version, reference=reference,
                     fields=sorted(data))
@@ -280,11 +331,10 @@ def _ready_task(work: Work, task_id: str):
     return task
 
 
-def _human_row(engine: Engine, task_id: str) -> HumanTask:
+def _human_row(engine: Engine, task_id: str):
     with engine.read_session() as session:
-        human = session.get(HumanTask, task_id)
+        human = tasks.get_row(session.connection(), task_id)
         if human is not None:
-            session.expunge(human)
             return human
         if session.scalar(select(audit.Event.id).where(audit.Event.task_id == task_id,
                                                        audit.Event.kind == "task_completed").limit(1)):
@@ -292,14 +342,19 @@ def _human_row(engine: Engine, task_id: str) -> HumanTask:
     raise TaskNotFound(f"no open task with id {task_id}")
 
 
+def _current_human_row(work: Work, task_id: str):
+    current = tasks.get_row(work.conn, task_id)
+    if current is None:
+        raise TaskAlreadyCompleted(f"task {task_id} was already completed")
+    return current
+
+
 def complete(engine: Engine, task_id: str, data: dict[str, Any], actor: UserView,
              expected_version: int | None = None) -> InstanceView:
     human = _human_row(engine, task_id)
 
     def act(work: Work) -> None:
-        current = work.session.get(HumanTask, task_id)
-        if current is None:
-            raise TaskAlreadyCompleted(f"task {task_id} was already completed")
+        current = _current_human_row(work, task_id)
         tasks.check_may_work(actor, current)
         task = _ready_task(work, task_id)
         tasks.check_separation(work.session, actor, work.row.id, task.task_spec)
@@ -321,26 +376,24 @@ def claim(engine: Engine, task_id: str, actor: UserView, claim: bool):
     human = _human_row(engine, task_id)
 
     def act(work: Work):
-        current = work.session.get(HumanTask, task_id)
-        if current is None:
-            raise TaskAlreadyCompleted(f"task {task_id} was already completed")
+        current = _current_human_row(work, task_id)
         if claim:
             tasks.check_may_work(actor, current, claiming=True)
-            current.claimed_by = actor.username
+            holder = actor.username
         else:
             if current.claimed_by is None:
                 raise TaskNotReady(f"task {task_id} is not claimed")
             if current.claimed_by != actor.username and not actor.is_admin:
                 raise tasks.NotAllowed(f"task is claimed by {current.claimed_by}, not {actor.username}")
-            current.claimed_by = None
+            holder = None
+        tasks.set_claim(work.conn, task_id, holder)
         work.record("task_claimed" if claim else "task_unclaimed", element_id=current.element_id,
                     task_id=task_id)
-        work.session.flush()
-        return tasks.view(current, work.row, work.model)
+        return task_id
 
     # A claim changes no workflow state but still bumps lock_version, so a claim race has one winner.
-    task_view, _ = change(engine, human.instance_id, actor, act)
-    return task_view
+    change(engine, human.instance_id, actor, act)
+    return engine.task(task_id)
 
 
 def retry(engine: Engine, instance_id: int, data: dict[str, Any], actor: UserView) -> InstanceView:
@@ -373,7 +426,7 @@ def cancel(engine: Engine, instance_id: int, actor: UserView, reason: str) -> In
 
 def fire_timer(engine: Engine, timer_id: int) -> str:
     with engine.read_session() as session:
-        timer = session.get(Timer, timer_id)
+        timer = timers.get_row(session.connection(), timer_id)
         if timer is None or timer.fired_at or timer.cancelled_at:
             return "done"
         if timer.due_at > engine.clock.now():
@@ -381,7 +434,7 @@ def fire_timer(engine: Engine, timer_id: int) -> str:
         instance_id, task_id = timer.instance_id, timer.task_id
 
     def act(work: Work) -> str:
-        row = work.session.get(Timer, timer_id)
+        row = timers.get_row(work.conn, timer_id)
         if row is None or row.fired_at or row.cancelled_at:
             return "done"
         try:
@@ -389,9 +442,9 @@ def fire_timer(engine: Engine, timer_id: int) -> str:
         except WorkflowException:
             task = None
         if task is None or task.state != TaskState.WAITING:
-            row.cancelled_at = work.now
+            timers.close(work.conn, timer_id, cancelled_at=work.now)
             return "done"
-        row.fired_at = work.now
+        timers.close(work.conn, timer_id, fired_at=work.now)
         work.record("timer_fired", element_id=row.element_id, task_id=task_id, timer_id=timer_id,
                     due_at=row.due_at.isoformat(), late_ms=round((work.now - row.due_at).total_seconds() * 1000))
         _run(work, lambda: timers.fire(work.workflow, task))
@@ -401,9 +454,9 @@ def fire_timer(engine: Engine, timer_id: int) -> str:
         outcome, _ = change(engine, instance_id, SYSTEM_USER, act)
     except InstanceNotRunning:
         with engine.write_session.begin() as session:
-            row = session.get(Timer, timer_id)
+            row = timers.get_row(session.connection(), timer_id)
             if row is not None and not row.fired_at and not row.cancelled_at:
-                row.cancelled_at = engine.clock.now()
+                timers.close(session.connection(), timer_id, cancelled_at=engine.clock.now())
         return "done"
     return outcome
 
@@ -472,8 +525,8 @@ def detail(engine: Engine, instance_id: int) -> InstanceDetail:
             raise InstanceNotFound(f"no instance with id {instance_id}")
         workflow, model = _restore(engine, session, row)
         lock_version = row.lock_version
-        humans = session.execute(tasks.query(instance_id=instance_id)).all()
-        task_views = [tasks.view(h, i, model) for h, i in humans]
+        humans = session.connection().execute(tasks.query(instance_id=instance_id)).all()
+        task_views = [tasks.view(h, model) for h in humans]
         timer_views = timers.timers_of(session, instance_id)
         events = audit.events_of(session, instance_id)
         instance_view = view(row)

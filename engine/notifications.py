@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from .models import Notification
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -51,8 +49,10 @@ def notify(template: str, to: str, **fields: Any) -> bool:
     return True
 
 
-def write_rows(session: Session, instance_id: int, items: list[dict[str, Any]], now: datetime) -> list[Notification]:
-    rows = [Notification(instance_id=instance_id, template=i["template"], recipient=i["recipient"],
-                         payload=i["payload"], status="pending", next_try_at=now, created_at=now) for i in items]
-    session.add_all(rows)
-    return rows
+def write_rows(conn, instance_id: int, items: list[dict[str, Any]], now: datetime) -> list[int]:
+    """Insert the outbox rows of one unit of work; returns their ids."""
+    table = Notification.__table__
+    return [conn.execute(table.insert().values(
+        instance_id=instance_id, template=i["template"], recipient=i["recipient"], payload=i["payload"],
+        status="pending", attempts=0, next_try_at=now, created_at=now).returning(table.c.id)).scalar_one()
+        for i in items]

@@ -18,7 +18,7 @@ from .clock import Clock, SystemClock
 from .database import session_factories
 from .errors import InstanceNotFound, InvalidModel, TaskNotFound
 from .forms import FormService
-from .models import HumanTask, ProcessInstance
+from .models import ProcessInstance
 from .scripts import DEFAULT_TIME_LIMIT, script_engine
 from .users import SYSTEM_USER, UserView, get_user
 from .views import DeployResult, InstanceDetail, InstanceView, ProcessView, TaskView, TimerView
@@ -160,20 +160,20 @@ class Engine:
         viewer = self.user(user) if user else None
         stmt = tasks.query(instance_id=instance_id, user=viewer, mine=mine, process_key=process_key,
                            due_before=due_before, due_after=due_after)
-        stmt = stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+        human = tasks.HUMAN.c
+        stmt = stmt.order_by(human.due_at.is_(None), human.due_at, human.created_at, human.id)
         if limit is not None:
             stmt = stmt.limit(limit).offset(offset)
         with self.read_session() as session:
-            return [tasks.view(h, i, definitions.model_for(self, session, i.definition_id))
-                    for h, i in session.execute(stmt)]
+            return [tasks.view(row, definitions.model_for(self, session, row.definition_id))
+                    for row in session.connection().execute(stmt)]
 
     def task(self, task_id: str) -> TaskView:
         with self.read_session() as session:
-            human = session.get(HumanTask, task_id)
-            if human is None:
+            row = session.connection().execute(tasks.query().where(tasks.HUMAN.c.id == task_id)).one_or_none()
+            if row is None:
                 raise TaskNotFound(f"no open task with id {task_id}")
-            row = session.get(ProcessInstance, human.instance_id)
-            return tasks.view(human, row, definitions.model_for(self, session, row.definition_id))
+            return tasks.view(row, definitions.model_for(self, session, row.definition_id))
 
     def claim(self, task_id: str, by: str) -> TaskView:
         return instances.claim(self, task_id, self.user(by), claim=True)

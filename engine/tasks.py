@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import or_, select
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import timers
@@ -42,24 +42,42 @@ def _interrupting_due(task) -> datetime | None:
     return min(dues) if dues else None
 
 
-def sync_rows(session: Session, row: ProcessInstance, workflow, now: datetime) -> None:
+HUMAN = HumanTask.__table__
+
+
+def get_row(conn, task_id: str):
+    """The `human_task` row (Core row with attribute access), or None."""
+    return conn.execute(select(HUMAN).where(HUMAN.c.id == task_id)).one_or_none()
+
+
+def set_claim(conn, task_id: str, username: str | None) -> None:
+    conn.execute(update(HUMAN).where(HUMAN.c.id == task_id).values(claimed_by=username))
+
+
+def sync_rows(conn, row, workflow, now: datetime) -> None:
     """Rewrite the instance's `human_task` rows to match its ready user/manual tasks."""
-    existing = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == row.id))}
+    existing = {r.id: r.due_at for r in conn.execute(select(HUMAN.c.id, HUMAN.c.due_at)
+                                                     .where(HUMAN.c.instance_id == row.id))}
     ready = {str(t.id): t for t in ready_human_tasks(workflow)}
-    for task_id, human in existing.items():
-        if task_id not in ready:
-            session.delete(human)
+    gone = [task_id for task_id in existing if task_id not in ready]
+    if gone:
+        conn.execute(delete(HUMAN).where(HUMAN.c.id.in_(gone)))
+    added = []
     for task_id, task in ready.items():
         due = _interrupting_due(task)
         if task_id in existing:
-            existing[task_id].due_at = due
+            if existing[task_id] != due:
+                conn.execute(update(HUMAN).where(HUMAN.c.id == task_id).values(due_at=due))
             continue
-        props = properties(task.task_spec)
         spec = task.task_spec
-        session.add(HumanTask(id=task_id, instance_id=row.id, process_key=row.process_key,
-                              element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
-                              lane=task.task_spec.lane, form_key=props.get("formJsonSchemaFilename"),
-                              ui_form_key=props.get("formUiSchemaFilename"), created_at=now, due_at=due))
+        props = properties(spec)
+        added.append({"id": task_id, "instance_id": row.id, "process_key": row.process_key,
+                      "element_id": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane,
+                      "form_key": props.get("formJsonSchemaFilename"),
+                      "ui_form_key": props.get("formUiSchemaFilename"), "claimed_by": None, "created_at": now,
+                      "due_at": due})
+    if added:
+        conn.execute(insert(HUMAN), added)
 
 
 def form_of(model: BuiltModel | None, form_key: str | None, ui_key: str | None) -> dict[str, Any] | None:
@@ -72,33 +90,40 @@ def form_of(model: BuiltModel | None, form_key: str | None, ui_key: str | None) 
     return form
 
 
-def view(human: HumanTask, instance: ProcessInstance | None, model: BuiltModel | None) -> TaskView:
+def view(human, model: BuiltModel | None) -> TaskView:
+    """A task view from a row of `query()` (or any object with the same attributes)."""
     return TaskView(human.id, human.instance_id, human.process_key, human.element_id, human.name, human.lane,
                     human.claimed_by, human.created_at, human.due_at,
                     form_of(model, human.form_key, human.ui_form_key),
-                    instance.reference if instance else None, instance.label if instance else None)
+                    getattr(human, "reference", None), getattr(human, "label", None))
+
+
+INSTANCE_COLUMNS = (ProcessInstance.reference.label("reference"), ProcessInstance.label.label("label"),
+                    ProcessInstance.definition_id.label("definition_id"))
 
 
 def query(*, instance_id: int | None = None, user: UserView | None = None, mine: bool | None = None,
           process_key: str | None = None, due_before: datetime | None = None, due_after: datetime | None = None):
-    """A select of (HumanTask, ProcessInstance) rows; `user` limits to tasks the user may see."""
-    stmt = select(HumanTask, ProcessInstance).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    """A Core select of human task rows plus their instance's reference, label and definition id.
+
+    `user` limits to tasks the user may see; `mine` True = claimed by the user, False = unclaimed."""
+    stmt = select(HUMAN, *INSTANCE_COLUMNS).join(ProcessInstance, ProcessInstance.id == HUMAN.c.instance_id)
     if instance_id is not None:
-        stmt = stmt.where(HumanTask.instance_id == instance_id)
+        stmt = stmt.where(HUMAN.c.instance_id == instance_id)
     if process_key:
-        stmt = stmt.where(HumanTask.process_key == process_key)
+        stmt = stmt.where(HUMAN.c.process_key == process_key)
     if due_before is not None:
-        stmt = stmt.where(HumanTask.due_at.is_not(None), HumanTask.due_at <= due_before)
+        stmt = stmt.where(HUMAN.c.due_at.is_not(None), HUMAN.c.due_at <= due_before)
     if due_after is not None:
-        stmt = stmt.where(HumanTask.due_at.is_not(None), HumanTask.due_at > due_after)
+        stmt = stmt.where(HUMAN.c.due_at.is_not(None), HUMAN.c.due_at > due_after)
     if user is not None:
         if mine is True:
-            stmt = stmt.where(HumanTask.claimed_by == user.username)
+            stmt = stmt.where(HUMAN.c.claimed_by == user.username)
         elif mine is False:
-            stmt = stmt.where(HumanTask.claimed_by.is_(None))
+            stmt = stmt.where(HUMAN.c.claimed_by.is_(None))
         if not user.is_admin:
-            stmt = stmt.where(or_(HumanTask.lane.is_(None), HumanTask.lane.in_(sorted(user.roles)),
-                                  HumanTask.claimed_by == user.username))
+            stmt = stmt.where(or_(HUMAN.c.lane.is_(None), HUMAN.c.lane.in_(sorted(user.roles)),
+                                  HUMAN.c.claimed_by == user.username))
     return stmt
 
 

@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from .models import Timer
@@ -96,15 +96,34 @@ def fire(workflow, task) -> None:
     workflow.refresh_timers()
 
 
-def sync_rows(session: Session, instance_id: int, workflow, now: datetime) -> list[Timer]:
-    """Upsert one row per waiting timer; close rows of timers that fired or were cancelled meanwhile.
+TIMER = Timer.__table__
 
-    Returns the rows that are new in this save (callers schedule them)."""
-    existing = {(t.task_id, t.due_at): t for t in session.scalars(
-        select(Timer).where(Timer.instance_id == instance_id, Timer.fired_at.is_(None),
-                            Timer.cancelled_at.is_(None)))}
+
+def has_waiting(workflow) -> bool:
+    return next(waiting_timer_tasks(workflow), None) is not None
+
+
+def get_row(conn, timer_id: int):
+    return conn.execute(select(TIMER).where(TIMER.c.id == timer_id)).one_or_none()
+
+
+def close(conn, timer_id: int, *, fired_at: datetime | None = None, cancelled_at: datetime | None = None) -> None:
+    conn.execute(update(TIMER).where(TIMER.c.id == timer_id).values(fired_at=fired_at, cancelled_at=cancelled_at))
+
+
+def sync_rows(conn, instance_id: int, workflow, now: datetime, had_timers: bool = True) -> list[tuple[int, datetime]]:
+    """Insert one row per newly waiting timer; close rows of timers that fired or were cancelled meanwhile.
+
+    Returns (id, due_at) of the rows new in this save (callers schedule them). Skips all queries when the
+    workflow waited on no timer before this change and waits on none now."""
+    waiting = list(waiting_timer_tasks(workflow))
+    if not waiting and not had_timers:
+        return []
+    existing = {(r.task_id, r.due_at): r.id for r in conn.execute(
+        select(TIMER.c.id, TIMER.c.task_id, TIMER.c.due_at).where(
+            TIMER.c.instance_id == instance_id, TIMER.c.fired_at.is_(None), TIMER.c.cancelled_at.is_(None)))}
     seen, created = set(), []
-    for task in waiting_timer_tasks(workflow):
+    for task in waiting:
         due = due_at(task)
         if due is None:
             continue
@@ -113,20 +132,20 @@ def sync_rows(session: Session, instance_id: int, workflow, now: datetime) -> li
         if key in existing:
             continue
         definition = _timer_definition(task)
-        row = Timer(instance_id=instance_id, task_id=str(task.id), element_id=task.task_spec.bpmn_id,
-                    name=task.task_spec.bpmn_name or definition.name or "", kind=kind_of(definition),
-                    interrupting=bool(getattr(task.task_spec, "cancel_activity", True)), due_at=due,
-                    created_at=now)
-        session.add(row)
-        created.append(row)
-    for key, row in existing.items():
-        if key in seen:
+        timer_id = conn.execute(insert(TIMER).values(
+            instance_id=instance_id, task_id=str(task.id), element_id=task.task_spec.bpmn_id,
+            name=task.task_spec.bpmn_name or definition.name or "", kind=kind_of(definition),
+            interrupting=bool(getattr(task.task_spec, "cancel_activity", True)), due_at=due, created_at=now,
+        ).returning(TIMER.c.id)).scalar_one()
+        created.append((timer_id, due))
+    for (task_id, _due), timer_id in existing.items():
+        if (task_id, _due) in seen:
             continue
-        task = workflow.get_task_from_id(_uuid(row.task_id)) if _has_task(workflow, row.task_id) else None
+        task = workflow.get_task_from_id(_uuid(task_id)) if _has_task(workflow, task_id) else None
         if task is not None and task.state == TaskState.COMPLETED:
-            row.fired_at = now
+            close(conn, timer_id, fired_at=now)
         else:
-            row.cancelled_at = now
+            close(conn, timer_id, cancelled_at=now)
     return created
 
 
