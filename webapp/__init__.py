@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     register_extensions(app)
     register_blueprints(app)
+    register_errorhandlers(app)
     return app
 
 
@@ -39,9 +40,21 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import main
+    from . import api, auth
+    from .views import admin, inbox, instances, main, tasks
+    from .views import auth as auth_views
 
-    app.register_blueprint(main.bp)
+    auth.init_app(app)
+    for blueprint in (main.bp, auth_views.bp, inbox.bp, tasks.bp, instances.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api.bp)  # token-authenticated, no cookies: nothing for a forged cross-site request to ride on
+    app.register_blueprint(api.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .views import errors
+
+    app.register_blueprint(errors.bp)
 
 
 def get_engine() -> Engine:

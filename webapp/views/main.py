@@ -1,14 +1,20 @@
-"""Overview page: deployed processes, recent instances, open tasks."""
+"""Overview page: deployed processes (with a start button), recent instances, my open tasks."""
 
 from flask import Blueprint, render_template
+from flask_login import current_user
 
 from webapp import get_engine
+from webapp.auth import require_login
+
+from .inbox import due_window
 
 bp = Blueprint("main", __name__)
+require_login(bp)
 
 
 @bp.get("/")
 def index():
     engine = get_engine()
-    return render_template("index.html", processes=engine.processes(), instances=engine.list_instances(limit=20),
-                           tasks=engine.tasks(limit=20))
+    now, soon = due_window()
+    return render_template("index.html", processes=engine.processes(), instances=engine.list_instances(limit=10),
+                           tasks=engine.tasks(user=current_user.username, limit=10), now=now, soon=soon)

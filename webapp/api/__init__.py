@@ -1,0 +1,29 @@
+"""The JSON API (`/api/v1`): bearer-token auth, JSON in and out, errors as JSON (see docs/api.md)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, request
+
+from webapp.auth import token_user
+from webapp.views.errors import error_response
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PUBLIC_ENDPOINTS = {"api.openapi"}
+
+
+@bp.before_request
+def authenticate():
+    """Every endpoint but the OpenAPI document needs `Authorization: Bearer <token>`; the token's user acts."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+    user = token_user(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if user is None:
+        return error_response(401, "A valid API token is needed: send `Authorization: Bearer <token>`.",
+                              headers={"WWW-Authenticate": 'Bearer realm="clientflow"'})
+    g.api_user = user
+    return None
+
+
+from . import routes  # noqa: E402,F401  (the routes attach themselves to `bp`)
