@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -37,7 +37,7 @@ from .models import ProcessInstance, ReferenceCounter
 from .notifications import Outbox
 from .scripts import SandboxViolation
 from .serializer import StateSerializer
-from .users import SYSTEM_USER, UserView
+from .users import SYSTEM_USER, UserView, get_user
 from .views import InstanceDetail, InstanceView
 
 if TYPE_CHECKING:
@@ -84,8 +84,20 @@ class InstanceRow:
     error_line: int | None
 
 
+# Statements on the hot path are built once: building a SQLAlchemy expression costs more than running it.
+_SELECT_ROW = select(*_ROW_COLUMNS).where(INSTANCE.c.id == bindparam("instance_id"))
+_SELECT_STATE = select(INSTANCE.c.state).where(INSTANCE.c.id == bindparam("instance_id"))
+_UPDATE_STATE = (update(INSTANCE)
+                 .where(INSTANCE.c.id == bindparam("b_id"), INSTANCE.c.lock_version == bindparam("b_lock"))
+                 .values(state=bindparam("b_state"), serializer_version=bindparam("b_serializer"),
+                         lock_version=bindparam("b_new_lock"), status=bindparam("b_status"),
+                         updated_at=bindparam("b_updated"), label=bindparam("b_label"),
+                         ended_at=bindparam("b_ended"), error_message=bindparam("b_error"),
+                         error_element_id=bindparam("b_error_element"), error_line=bindparam("b_error_line")))
+
+
 def _load_row(conn, instance_id: int) -> InstanceRow | None:
-    found = conn.execute(select(*_ROW_COLUMNS).where(INSTANCE.c.id == instance_id)).one_or_none()
+    found = conn.execute(_SELECT_ROW, {"instance_id": instance_id}).one_or_none()
     return InstanceRow(**found._mapping) if found is not None else None
 
 
@@ -102,6 +114,7 @@ class Work:
     outbox: Outbox = field(default_factory=Outbox)
     events: list[dict[str, Any]] = field(default_factory=list)
     had_timers: bool = False
+    open_tasks: dict[str, Any] | None = None
 
     @property
     def conn(self):
@@ -201,16 +214,15 @@ def _save(engine: Engine, work: Work) -> SaveResult:
     row.label = _label(workflow.data) or _label(_last_data(workflow)) or row.label
     if row.status in ("completed", "cancelled") and row.ended_at is None:
         row.ended_at = now
-    updated = conn.execute(
-        update(INSTANCE).where(INSTANCE.c.id == row.id, INSTANCE.c.lock_version == row.lock_version).values(
-            state=engine.serializer.dumps(workflow), serializer_version=engine.serializer.version,
-            lock_version=row.lock_version + 1, status=row.status, updated_at=now, label=row.label,
-            ended_at=row.ended_at, error_message=row.error_message, error_element_id=row.error_element_id,
-            error_line=row.error_line))
+    updated = conn.execute(_UPDATE_STATE, {
+        "b_id": row.id, "b_lock": row.lock_version, "b_state": engine.serializer.dumps(workflow),
+        "b_serializer": engine.serializer.version, "b_new_lock": row.lock_version + 1, "b_status": row.status,
+        "b_updated": now, "b_label": row.label, "b_ended": row.ended_at, "b_error": row.error_message,
+        "b_error_element": row.error_element_id, "b_error_line": row.error_line})
     if updated.rowcount != 1:
         raise StaleDataError(f"instance {row.id} is no longer at version {row.lock_version}")
     row.lock_version += 1
-    tasks.sync_rows(conn, row, workflow, now)
+    tasks.sync_rows(conn, row, workflow, now, work.open_tasks)
     new_timers = timers.sync_rows(conn, row.id, workflow, now, work.had_timers)
     outgoing = notifications.write_rows(conn, row.id, work.outbox.items, now) if row.status != "error" else []
     if row.status != previous and row.status in ("completed", "cancelled"):
@@ -231,19 +243,40 @@ def _restore(engine: Engine, session: Session, row: ProcessInstance | InstanceRo
     if workflow is None:
         state = getattr(row, "state", None)
         if state is None:
-            state = session.connection().execute(select(INSTANCE.c.state).where(INSTANCE.c.id == row.id)).scalar_one()
+            state = session.connection().execute(_SELECT_STATE, {"instance_id": row.id}).scalar_one()
         workflow = engine.serializer.loads(state, model.spec, model.subprocess_specs)
         workflow.script_engine = engine.script_engine
     return workflow, model
 
 
-def change(engine: Engine, instance_id: int, actor: UserView, action: Callable[[Work], Any], *,
-           expected_version: int | None = None, allow_error: bool = False) -> tuple[Any, InstanceView]:
-    """Load, act, save in one transaction; a concurrent change raises `ConcurrentUpdate` and saves nothing."""
+Actor = UserView | str | None
+
+
+def _actor(session: Session, actor: Actor) -> UserView:
+    if isinstance(actor, UserView):
+        return actor
+    return SYSTEM_USER if actor is None else get_user(session, actor)
+
+
+def change(engine: Engine, instance_id: int | None, actor: Actor, action: Callable[[Work], Any], *,
+           task_id: str | None = None, expected_version: int | None = None,
+           allow_error: bool = False) -> tuple[Any, InstanceView]:
+    """Load, act, save in one transaction; a concurrent change raises `ConcurrentUpdate` and saves nothing.
+
+    With `task_id` the instance is the one holding that open task (its open task rows are loaded once and
+    handed to the action as `work.open_tasks`)."""
     workflow = None
     try:
         with engine.write_session.begin() as session:
-            row = _load_row(session.connection(), instance_id)
+            conn = session.connection()
+            open_tasks = None
+            if task_id is not None:
+                open_tasks = tasks.open_tasks_beside(conn, task_id)
+                if task_id not in open_tasks:
+                    _raise_missing_task(conn, task_id)
+                instance_id = open_tasks[task_id].instance_id
+            user = _actor(session, actor)
+            row = _load_row(conn, instance_id)
             if row is None:
                 raise InstanceNotFound(f"no instance with id {instance_id}")
             if expected_version is not None and row.lock_version != expected_version:
@@ -253,8 +286,8 @@ def change(engine: Engine, instance_id: int, actor: UserView, action: Callable[[
                 raise InstanceNotRunning(f"instance {instance_id} is {row.status}"
                                          + (f": {_error_text(row)}" if row.status == "error" else ""))
             workflow, model = _restore(engine, session, row)
-            work = Work(session, row, workflow, model, actor, engine.clock.now(),
-                        had_timers=timers.has_waiting(workflow))
+            work = Work(session, row, workflow, model, user, engine.clock.now(),
+                        had_timers=timers.has_waiting(workflow), open_tasks=open_tasks)
             outcome = action(work)
             saved = _save(engine, work)
             result = view(row)
@@ -265,9 +298,17 @@ def change(engine: Engine, instance_id: int, actor: UserView, action: Callable[[
         raise ConcurrentUpdate(f"instance {instance_id} was changed by someone else; nothing was saved, "
                                "reload and try again") from err
     # On any other error the workflow object may be half-changed: it is simply not put back in the cache.
-    engine.live.put(instance_id, result.lock_version, workflow)
+    engine.live.put(result.id, result.lock_version, workflow)
     engine.notify_saved([saved])
     return outcome, result
+
+
+def _raise_missing_task(conn, task_id: str) -> None:
+    done = conn.execute(select(audit.Event.id).where(audit.Event.task_id == task_id,
+                                                     audit.Event.kind == "task_completed").limit(1)).first()
+    if done:
+        raise TaskAlreadyCompleted(f"task {task_id} was already completed")
+    raise TaskNotFound(f"no open task with id {task_id}")
 
 
 # -- references -------------------------------------------------------------------------------------------
@@ -331,33 +372,13 @@ def _ready_task(work: Work, task_id: str):
     return task
 
 
-def _human_row(engine: Engine, task_id: str):
-    with engine.read_session() as session:
-        human = tasks.get_row(session.connection(), task_id)
-        if human is not None:
-            return human
-        if session.scalar(select(audit.Event.id).where(audit.Event.task_id == task_id,
-                                                       audit.Event.kind == "task_completed").limit(1)):
-            raise TaskAlreadyCompleted(f"task {task_id} was already completed")
-    raise TaskNotFound(f"no open task with id {task_id}")
-
-
-def _current_human_row(work: Work, task_id: str):
-    current = tasks.get_row(work.conn, task_id)
-    if current is None:
-        raise TaskAlreadyCompleted(f"task {task_id} was already completed")
-    return current
-
-
-def complete(engine: Engine, task_id: str, data: dict[str, Any], actor: UserView,
+def complete(engine: Engine, task_id: str, data: dict[str, Any], actor: Actor,
              expected_version: int | None = None) -> InstanceView:
-    human = _human_row(engine, task_id)
-
     def act(work: Work) -> None:
-        current = _current_human_row(work, task_id)
-        tasks.check_may_work(actor, current)
+        current = work.open_tasks[task_id]
+        tasks.check_may_work(work.actor, current)
         task = _ready_task(work, task_id)
-        tasks.check_separation(work.session, actor, work.row.id, task.task_spec)
+        tasks.check_separation(work.session, work.actor, work.row.id, task.task_spec)
         cleaned = engine.forms.clean(work.model, current.form_key, current.ui_form_key, data, dict(task.data))
         changed = sorted(k for k, v in cleaned.items() if task.data.get(k, object()) != v)
 
@@ -368,31 +389,28 @@ def complete(engine: Engine, task_id: str, data: dict[str, Any], actor: UserView
                     name=task.task_spec.bpmn_name, lane=current.lane, fields=changed)
         _run(work, step)
 
-    _, result = change(engine, human.instance_id, actor, act, expected_version=expected_version)
+    _, result = change(engine, None, actor, act, task_id=task_id, expected_version=expected_version)
     return result
 
 
-def claim(engine: Engine, task_id: str, actor: UserView, claim: bool):
-    human = _human_row(engine, task_id)
-
+def claim(engine: Engine, task_id: str, actor: Actor, claim: bool):
     def act(work: Work):
-        current = _current_human_row(work, task_id)
+        current = work.open_tasks[task_id]
         if claim:
-            tasks.check_may_work(actor, current, claiming=True)
-            holder = actor.username
+            tasks.check_may_work(work.actor, current, claiming=True)
+            holder = work.actor.username
         else:
             if current.claimed_by is None:
                 raise TaskNotReady(f"task {task_id} is not claimed")
-            if current.claimed_by != actor.username and not actor.is_admin:
-                raise tasks.NotAllowed(f"task is claimed by {current.claimed_by}, not {actor.username}")
+            if current.claimed_by != work.actor.username and not work.actor.is_admin:
+                raise tasks.NotAllowed(f"task is claimed by {current.claimed_by}, not {work.actor.username}")
             holder = None
         tasks.set_claim(work.conn, task_id, holder)
         work.record("task_claimed" if claim else "task_unclaimed", element_id=current.element_id,
                     task_id=task_id)
-        return task_id
 
     # A claim changes no workflow state but still bumps lock_version, so a claim race has one winner.
-    change(engine, human.instance_id, actor, act)
+    change(engine, None, actor, act, task_id=task_id)
     return engine.task(task_id)
 
 
@@ -507,8 +525,10 @@ def _correlates(workflow: BpmnWorkflow, correlation: dict[str, Any]) -> bool:
 # -- reading ----------------------------------------------------------------------------------------------
 
 def task_data(engine: Engine, task_id: str) -> dict[str, Any]:
-    human = _human_row(engine, task_id)
     with engine.read_session() as session:
+        human = tasks.get_row(session.connection(), task_id)
+        if human is None:
+            _raise_missing_task(session.connection(), task_id)
         row = session.get(ProcessInstance, human.instance_id)
         workflow, _ = _restore(engine, session, row)
         lock_version = row.lock_version

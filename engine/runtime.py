@@ -176,14 +176,14 @@ class Engine:
             return tasks.view(row, definitions.model_for(self, session, row.definition_id))
 
     def claim(self, task_id: str, by: str) -> TaskView:
-        return instances.claim(self, task_id, self.user(by), claim=True)
+        return instances.claim(self, task_id, by, claim=True)
 
     def unclaim(self, task_id: str, by: str) -> TaskView:
-        return instances.claim(self, task_id, self.user(by), claim=False)
+        return instances.claim(self, task_id, by, claim=False)
 
     def complete(self, task_id: str, data: dict[str, Any] | None = None, by: str | None = None,
                  expected_version: int | None = None) -> InstanceView:
-        return instances.complete(self, task_id, data or {}, self.user(by), expected_version)
+        return instances.complete(self, task_id, data or {}, by, expected_version)
 
     def task_context(self, task_id: str) -> dict[str, Any]:
         """The data a task's form may show (its current task data)."""

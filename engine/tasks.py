@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import timers
@@ -45,29 +45,47 @@ def _interrupting_due(task) -> datetime | None:
 HUMAN = HumanTask.__table__
 
 
+_SELECT_ONE = select(HUMAN).where(HUMAN.c.id == bindparam("task_id"))
+_SELECT_BESIDE = select(HUMAN).where(HUMAN.c.instance_id == select(HUMAN.c.instance_id).where(
+    HUMAN.c.id == bindparam("task_id")).scalar_subquery())
+_SELECT_OF_INSTANCE = select(HUMAN).where(HUMAN.c.instance_id == bindparam("instance_id"))
+_SET_CLAIM = update(HUMAN).where(HUMAN.c.id == bindparam("task_id")).values(claimed_by=bindparam("holder"))
+_SET_DUE = update(HUMAN).where(HUMAN.c.id == bindparam("task_id")).values(due_at=bindparam("due"))
+_DELETE = delete(HUMAN).where(HUMAN.c.id == bindparam("task_id"))
+_INSERT = insert(HUMAN)
+
+
 def get_row(conn, task_id: str):
     """The `human_task` row (Core row with attribute access), or None."""
-    return conn.execute(select(HUMAN).where(HUMAN.c.id == task_id)).one_or_none()
+    return conn.execute(_SELECT_ONE, {"task_id": task_id}).one_or_none()
+
+
+def open_tasks_beside(conn, task_id: str) -> dict[str, Any]:
+    """Every open task row of the instance that holds `task_id`, by id (empty if the task is not open)."""
+    return {r.id: r for r in conn.execute(_SELECT_BESIDE, {"task_id": task_id})}
 
 
 def set_claim(conn, task_id: str, username: str | None) -> None:
-    conn.execute(update(HUMAN).where(HUMAN.c.id == task_id).values(claimed_by=username))
+    conn.execute(_SET_CLAIM, {"task_id": task_id, "holder": username})
 
 
-def sync_rows(conn, row, workflow, now: datetime) -> None:
-    """Rewrite the instance's `human_task` rows to match its ready user/manual tasks."""
-    existing = {r.id: r.due_at for r in conn.execute(select(HUMAN.c.id, HUMAN.c.due_at)
-                                                     .where(HUMAN.c.instance_id == row.id))}
+def sync_rows(conn, row, workflow, now: datetime, known: dict[str, Any] | None = None) -> None:
+    """Rewrite the instance's `human_task` rows to match its ready user/manual tasks.
+
+    `known`: the instance's open task rows as already read in this transaction (saves a query)."""
+    if known is None:
+        known = {r.id: r for r in conn.execute(_SELECT_OF_INSTANCE, {"instance_id": row.id})}
+    existing = {task_id: r.due_at for task_id, r in known.items()}
     ready = {str(t.id): t for t in ready_human_tasks(workflow)}
-    gone = [task_id for task_id in existing if task_id not in ready]
+    gone = [{"task_id": task_id} for task_id in existing if task_id not in ready]
     if gone:
-        conn.execute(delete(HUMAN).where(HUMAN.c.id.in_(gone)))
+        conn.execute(_DELETE, gone)
     added = []
     for task_id, task in ready.items():
         due = _interrupting_due(task)
         if task_id in existing:
             if existing[task_id] != due:
-                conn.execute(update(HUMAN).where(HUMAN.c.id == task_id).values(due_at=due))
+                conn.execute(_SET_DUE, {"task_id": task_id, "due": due})
             continue
         spec = task.task_spec
         props = properties(spec)
@@ -77,7 +95,7 @@ def sync_rows(conn, row, workflow, now: datetime) -> None:
                       "ui_form_key": props.get("formUiSchemaFilename"), "claimed_by": None, "created_at": now,
                       "due_at": due})
     if added:
-        conn.execute(insert(HUMAN), added)
+        conn.execute(_INSERT, added)
 
 
 def form_of(model: BuiltModel | None, form_key: str | None, ui_key: str | None) -> dict[str, Any] | None:
