@@ -333,6 +333,7 @@ def start(engine: Engine, key: str, data: dict[str, Any], actor: UserView) -> In
         conn = session.connection()
         definition = definitions.latest(session, key)
         model = definitions.model_for(engine, session, definition.id)
+        data = engine.forms.clean_start(model, data)
         now = engine.clock.now()
         reference = next_reference(session, model.reference_prefix, now.year)
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=engine.script_engine)

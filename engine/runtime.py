@@ -185,6 +185,19 @@ class Engine:
                  expected_version: int | None = None) -> InstanceView:
         return instances.complete(self, task_id, data or {}, by, expected_version)
 
+    def task_form(self, task_id: str) -> tuple[type | None, dict[str, Any]]:
+        """The WTForms class of an open task's form (None when it has none) and the values it opens with."""
+        task = self.task(task_id)
+        if task.form is None:
+            return None, {}
+        return self.forms.form_for(task.form, self.task_context(task_id))
+
+    def start_form(self, key: str) -> tuple[type | None, dict[str, Any]]:
+        """The WTForms class of a process's start form (None when its start event names none) and its defaults."""
+        with self.read_session() as session:
+            model = definitions.model_for(self, session, definitions.latest(session, key).id)
+        return self.forms.start_form(model)
+
     def task_context(self, task_id: str) -> dict[str, Any]:
         """The data a task's form may show (its current task data)."""
         return instances.task_data(self, task_id)
