@@ -36,10 +36,13 @@ def record(session: Session, kind: str, *, at: datetime, instance_id: int | None
                       task_id=task_id, detail=detail))
 
 
+_INSERT = Event.__table__.insert()
+
+
 def insert(conn, events: list[dict[str, Any]]) -> None:
     """Append a unit of work's events with one statement."""
     if events:
-        conn.execute(Event.__table__.insert(), events)
+        conn.execute(_INSERT, events)
 
 
 def events_of(session: Session, instance_id: int) -> list[AuditEvent]:

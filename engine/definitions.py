@@ -8,7 +8,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from . import bundle
@@ -74,9 +74,14 @@ def _called(model: bundle.BuiltModel) -> list[str]:
     return sorted(model.subprocess_specs)
 
 
-def latest(session: Session, key: str) -> ProcessDefinition:
-    row = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key)
-                         .order_by(ProcessDefinition.version.desc()).limit(1))
+_DEFINITION = ProcessDefinition.__table__
+_LATEST = (select(_DEFINITION.c.id, _DEFINITION.c.key, _DEFINITION.c.version)
+           .where(_DEFINITION.c.key == bindparam("key")).order_by(_DEFINITION.c.version.desc()).limit(1))
+
+
+def latest(session: Session, key: str):
+    """Id, key and version of the newest version of `key`."""
+    row = session.connection().execute(_LATEST, {"key": key}).one_or_none()
     if row is None:
         raise ProcessNotFound(f"no process deployed under key {key!r}")
     return row
@@ -90,10 +95,12 @@ def get_version(session: Session, key: str, version: int) -> ProcessDefinition:
     return row
 
 
-def model_for(engine: Engine, session: Session, definition_id: int) -> bundle.BuiltModel:
+def model_for(engine: Engine, db, definition_id: int) -> bundle.BuiltModel:
+    """Built specs of a stored version, from the cache or parsed once; `db` is a Session or a Connection."""
     model = engine.models.get(definition_id)
     if model is None:
-        row = session.get(ProcessDefinition, definition_id)
+        conn = db.connection() if isinstance(db, Session) else db
+        row = conn.execute(select(_DEFINITION).where(_DEFINITION.c.id == definition_id)).one_or_none()
         if row is None:
             raise ProcessNotFound(f"no process definition with id {definition_id}")
         try:

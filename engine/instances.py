@@ -96,6 +96,9 @@ _UPDATE_STATE = (update(INSTANCE)
                          error_element_id=bindparam("b_error_element"), error_line=bindparam("b_error_line")))
 
 
+_INSERT_ROW = insert(INSTANCE).returning(INSTANCE.c.id)
+
+
 def _load_row(conn, instance_id: int) -> InstanceRow | None:
     found = conn.execute(_SELECT_ROW, {"instance_id": instance_id}).one_or_none()
     return InstanceRow(**found._mapping) if found is not None else None
@@ -313,14 +316,20 @@ def _raise_missing_task(conn, task_id: str) -> None:
 
 # -- references -------------------------------------------------------------------------------------------
 
+def _counter_upsert(upsert):
+    stmt = upsert(ReferenceCounter).values(scope=bindparam("scope"), value=1)
+    stmt = stmt.on_conflict_do_update(index_elements=["scope"], set_={"value": ReferenceCounter.value + 1})
+    return stmt.returning(ReferenceCounter.value)
+
+
+_NEXT_NUMBER = {"postgresql": _counter_upsert(pg_insert), "sqlite": _counter_upsert(sqlite_insert)}
+
+
 def next_reference(session: Session, prefix: str, year: int) -> str:
     """The next number of a prefix/year, safe under concurrency (one atomic upsert)."""
     scope = f"{prefix}-{year}"
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(ReferenceCounter).values(scope=scope, value=1)
-    stmt = stmt.on_conflict_do_update(index_elements=["scope"], set_={"value": ReferenceCounter.value + 1})
-    value = session.execute(stmt.returning(ReferenceCounter.value)).scalar_one()
+    conn = session.connection()
+    value = conn.execute(_NEXT_NUMBER[conn.dialect.name], {"scope": scope}).scalar_one()
     return f"{scope}-{value:06d}"
 
 
@@ -342,7 +351,7 @@ def start(engine: Engine, key: str, data: dict[str, Any], actor: UserView) -> In
                       reference=reference, label=_label(data), started_by=actor.username, started_at=now,
                       updated_at=now, ended_at=None, serializer_version="", lock_version=0, error_message=None,
                       error_element_id=None, error_line=None)
-        instance_id = conn.execute(insert(INSTANCE).values(state="{}", **values).returning(INSTANCE.c.id)).scalar_one()
+        instance_id = conn.execute(_INSERT_ROW, {"state": "{}", **values}).scalar_one()
         row = InstanceRow(id=instance_id, **values)
         work = Work(session, row, workflow, model, actor, now)
         work.record("instance_started", key=key, version=definition.version, reference=reference,

@@ -86,8 +86,12 @@ class Engine:
     def user(self, username: str | None) -> UserView:
         if username is None:
             return SYSTEM_USER
-        with self.read_session() as session:
-            return get_user(session, username)
+        with self.sql_engine.connect() as conn:
+            return get_user(conn, username)
+
+    def model(self, conn, definition_id: int):
+        """The built specs of a deployed version (cached)."""
+        return definitions.model_for(self, conn, definition_id)
 
     # -- definitions ----------------------------------------------------------------------------------------
     def deploy(self, path: str | Path, key: str | None = None, by: str | None = None) -> DeployResult:
@@ -117,7 +121,7 @@ class Engine:
 
     def definition_files(self, key: str, version: int | None = None) -> dict[str, str]:
         with self.read_session() as session:
-            row = definitions.get_version(session, key, version) if version else definitions.latest(session, key)
+            row = definitions.get_version(session, key, version or definitions.latest(session, key).version)
             return dict(row.files)
 
     # -- instances ------------------------------------------------------------------------------------------
@@ -157,16 +161,18 @@ class Engine:
               process_key: str | None = None, due_before: datetime | None = None, due_after: datetime | None = None,
               limit: int | None = None, offset: int = 0) -> list[TaskView]:
         """Open tasks, soonest due first; `due_before`/`due_after` keep only tasks with a due date in that range."""
-        viewer = self.user(user) if user else None
-        stmt = tasks.query(instance_id=instance_id, user=viewer, mine=mine, process_key=process_key,
-                           due_before=due_before, due_after=due_after)
-        human = tasks.HUMAN.c
-        stmt = stmt.order_by(human.due_at.is_(None), human.due_at, human.created_at, human.id)
-        if limit is not None:
-            stmt = stmt.limit(limit).offset(offset)
-        with self.read_session() as session:
-            return [tasks.view(row, definitions.model_for(self, session, row.definition_id))
-                    for row in session.connection().execute(stmt)]
+        with self.sql_engine.connect() as conn:
+            if instance_id is not None and not (user or process_key or due_before or due_after or limit):
+                rows = conn.execute(tasks.OF_INSTANCE_ORDERED, {"instance_id": instance_id}).all()
+            else:
+                viewer = get_user(conn, user) if user else None
+                stmt = tasks.query(instance_id=instance_id, user=viewer, mine=mine, process_key=process_key,
+                                   due_before=due_before, due_after=due_after)
+                stmt = tasks.ordered(stmt)
+                if limit is not None:
+                    stmt = stmt.limit(limit).offset(offset)
+                rows = conn.execute(stmt).all()
+            return [tasks.view(row, self.model(conn, row.definition_id)) for row in rows]
 
     def task(self, task_id: str) -> TaskView:
         with self.read_session() as session:

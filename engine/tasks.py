@@ -145,6 +145,14 @@ def query(*, instance_id: int | None = None, user: UserView | None = None, mine:
     return stmt
 
 
+def ordered(stmt):
+    """Soonest due first, tasks without a due date last, then oldest first."""
+    return stmt.order_by(HUMAN.c.due_at.is_(None), HUMAN.c.due_at, HUMAN.c.created_at, HUMAN.c.id)
+
+
+OF_INSTANCE_ORDERED = ordered(query().where(HUMAN.c.instance_id == bindparam("instance_id")))
+
+
 def check_may_work(user: UserView, human: HumanTask, *, claiming: bool = False) -> None:
     if not user.may_work_in(human.lane):
         raise NotAllowed(f"{user.username} does not have the role {human.lane!r} this task needs")

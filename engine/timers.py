@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .models import Timer
@@ -99,6 +99,10 @@ def fire(workflow, task) -> None:
 TIMER = Timer.__table__
 
 
+_PENDING_OF_INSTANCE = select(TIMER.c.id, TIMER.c.task_id, TIMER.c.due_at).where(
+    TIMER.c.instance_id == bindparam("instance_id"), TIMER.c.fired_at.is_(None), TIMER.c.cancelled_at.is_(None))
+
+
 def has_waiting(workflow) -> bool:
     return next(waiting_timer_tasks(workflow), None) is not None
 
@@ -119,9 +123,7 @@ def sync_rows(conn, instance_id: int, workflow, now: datetime, had_timers: bool 
     waiting = list(waiting_timer_tasks(workflow))
     if not waiting and not had_timers:
         return []
-    existing = {(r.task_id, r.due_at): r.id for r in conn.execute(
-        select(TIMER.c.id, TIMER.c.task_id, TIMER.c.due_at).where(
-            TIMER.c.instance_id == instance_id, TIMER.c.fired_at.is_(None), TIMER.c.cancelled_at.is_(None)))}
+    existing = {(r.task_id, r.due_at): r.id for r in conn.execute(_PENDING_OF_INSTANCE, {"instance_id": instance_id})}
     seen, created = set(), []
     for task in waiting:
         due = due_at(task)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from .errors import InvalidInput, UserNotFound
@@ -50,13 +50,16 @@ def _view(session: Session, user: User) -> UserView:
     return UserView(user.id, user.username, user.display_name, user.email, roles, user.active)
 
 
-def get_user(session: Session, username: str) -> UserView:
+_USER_WITH_ROLES = (select(User.id, User.username, User.display_name, User.email, User.active, UserRole.role_name)
+                    .outerjoin(UserRole, UserRole.user_id == User.id).where(User.username == bindparam("name")))
+
+
+def get_user(db: Session | Connection, username: str) -> UserView:
     """The user with their roles, in one query (it runs on every engine call made on someone's behalf)."""
     if username == SYSTEM_ACTOR:
         return SYSTEM_USER
-    rows = session.connection().execute(
-        select(User.id, User.username, User.display_name, User.email, User.active, UserRole.role_name)
-        .outerjoin(UserRole, UserRole.user_id == User.id).where(User.username == username)).all()
+    conn = db.connection() if isinstance(db, Session) else db
+    rows = conn.execute(_USER_WITH_ROLES, {"name": username}).all()
     if not rows:
         raise UserNotFound(f"no user named {username!r}")
     first = rows[0]

@@ -1,0 +1,126 @@
+"""Engine benchmark: raw in-memory SpiffWorkflow vs clientflow persisted, on the same model in the same run."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select
+
+from . import bundle
+from .database import make_sql_engine
+from .models import Base, ProcessInstance
+from .runtime import Engine
+from .users import save_user
+
+_TASK = """    <bpmn:userTask id="step_{n}" name="Step {n}">
+      <bpmn:incoming>f{n}</bpmn:incoming><bpmn:outgoing>f{next}</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f{next}" sourceRef="step_{n}" targetRef="{target}" />
+"""
+
+
+def five_task_model(tasks: int = 5) -> dict[str, str]:
+    """A sequential model with `tasks` user tasks: the issue's reference workload."""
+    body = "".join(_TASK.format(n=n, next=n + 1, target=f"step_{n + 1}" if n < tasks else "end")
+                   for n in range(1, tasks + 1))
+    xml = f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="bench" targetNamespace="x">
+  <bpmn:process id="bench_five" name="Five user tasks" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="step_1" />
+{body}    <bpmn:endEvent id="end"><bpmn:incoming>f{tasks + 1}</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+    return {"bench_five.bpmn": xml}
+
+
+def _task_data(task_index: int) -> dict[str, Any]:
+    return {f"field_{task_index}": f"value {task_index}", "amount": task_index * 10}
+
+
+def run_raw(files: dict[str, str], count: int, data_for: Callable[[str], dict]) -> float:
+    """Instances/s of plain SpiffWorkflow in memory (spec parsed once, as a fair baseline)."""
+    model = bundle.build_model(files)
+    began = time.perf_counter()
+    for _ in range(count):
+        workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
+        workflow.do_engine_steps()
+        while not workflow.is_completed():
+            ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+            if not ready:
+                break
+            task = ready[0]
+            task.data.update(data_for(task.task_spec.bpmn_id))
+            task.run()
+            workflow.do_engine_steps()
+    return count / (time.perf_counter() - began)
+
+
+def run_persisted(engine: Engine, key: str, count: int, data_for: Callable[[str], dict],
+                  actor: str | None = None) -> float:
+    """Instances/s through the engine: start, then every user task completed, each its own transaction."""
+    began = time.perf_counter()
+    for _ in range(count):
+        instance = engine.start(key, {"customer_name": "Bench Ltd"}, by=actor)
+        while True:
+            open_tasks = engine.tasks(instance_id=instance.id)
+            if not open_tasks:
+                break
+            task = open_tasks[0]
+            engine.complete(task.id, data_for(task.element_id), by=actor)
+    return count / (time.perf_counter() - began)
+
+
+def _bytes_per_instance(engine: Engine) -> int:
+    with engine.read_session() as session:
+        total, count = session.execute(select(func.sum(func.length(ProcessInstance.state)), func.count())
+                                       .where(ProcessInstance.status == "completed")).one()
+    return int(total / count) if count else 0
+
+
+def _fresh_engine(url: str) -> Engine:
+    sql = make_sql_engine(url)
+    Base.metadata.drop_all(sql)
+    Base.metadata.create_all(sql)
+    engine = Engine(sql)
+    with engine.write_session.begin() as session:
+        save_user(session, "bench", ["Admin"])
+    return engine
+
+
+def bench_engine(quick: bool = True, postgres_url: str | None = None,
+                 progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Compare raw SpiffWorkflow with clientflow persisted on SQLite (and PostgreSQL when given)."""
+    files = five_task_model()
+    count = 40 if quick else 300
+    rounds = 3
+    def data_for(element_id):
+        return _task_data(int(element_id.rsplit("_", 1)[1]))
+    results: dict[str, Any] = {"model": "5 sequential user tasks", "instances_per_round": count, "rounds": rounds}
+    progress(f"raw SpiffWorkflow, {rounds} x {count} instances")
+    raw = [run_raw(files, count, data_for) for _ in range(rounds)]
+    results["raw_per_s"] = statistics.median(raw)
+    backends = {"sqlite": None, "postgresql": postgres_url}
+    with tempfile.TemporaryDirectory() as folder:
+        backends["sqlite"] = f"sqlite:///{Path(folder) / 'bench.db'}"
+        for name, url in backends.items():
+            if not url:
+                continue
+            progress(f"clientflow persisted on {name}, {rounds} x {count} instances")
+            engine = _fresh_engine(url)
+            engine.deploy_files(files, "bench_five", by="bench")
+            run_persisted(engine, "bench_five", 3, data_for, actor="bench")  # warm-up: caches, connections
+            rates = [run_persisted(engine, "bench_five", count, data_for, actor="bench") for _ in range(rounds)]
+            results[f"{name}_per_s"] = statistics.median(rates)
+            results[f"{name}_ratio"] = results[f"{name}_per_s"] / results["raw_per_s"]
+            results[f"{name}_bytes_per_instance"] = _bytes_per_instance(engine)
+            engine.sql_engine.dispose()
+    return results
