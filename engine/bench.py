@@ -5,13 +5,15 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from . import bundle
 from .database import make_sql_engine
@@ -64,6 +66,28 @@ def run_raw(files: dict[str, str], count: int, data_for: Callable[[str], dict]) 
     return count / (time.perf_counter() - began)
 
 
+def run_raw_serialized(files: dict[str, str], count: int, data_for: Callable[[str], dict]) -> float:
+    """Raw SpiffWorkflow plus a JSON serialization after each step: the floor any persisting engine pays."""
+    from .serializer import StateSerializer
+
+    model = bundle.build_model(files)
+    serializer = StateSerializer()
+    began = time.perf_counter()
+    for _ in range(count):
+        workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
+        workflow.do_engine_steps()
+        serializer.dumps(workflow)
+        while not workflow.is_completed():
+            ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+            if not ready:
+                break
+            ready[0].data.update(data_for(ready[0].task_spec.bpmn_id))
+            ready[0].run()
+            workflow.do_engine_steps()
+            serializer.dumps(workflow)
+    return count / (time.perf_counter() - began)
+
+
 def run_persisted(engine: Engine, key: str, count: int, data_for: Callable[[str], dict],
                   actor: str | None = None) -> float:
     """Instances/s through the engine: start, then every user task completed, each its own transaction."""
@@ -88,12 +112,29 @@ def _bytes_per_instance(engine: Engine) -> int:
 
 def _fresh_engine(url: str) -> Engine:
     sql = make_sql_engine(url)
-    Base.metadata.drop_all(sql)
     Base.metadata.create_all(sql)
     engine = Engine(sql)
     with engine.write_session.begin() as session:
         save_user(session, "bench", ["Admin"])
     return engine
+
+
+@contextmanager
+def scratch_postgres(url: str | None):
+    """A PostgreSQL database of the benchmark's own, dropped afterwards (None when no URL is given)."""
+    if not url:
+        yield None
+        return
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"clientflow_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def bench_engine(quick: bool = True, postgres_url: str | None = None,
@@ -108,9 +149,11 @@ def bench_engine(quick: bool = True, postgres_url: str | None = None,
     progress(f"raw SpiffWorkflow, {rounds} x {count} instances")
     raw = [run_raw(files, count, data_for) for _ in range(rounds)]
     results["raw_per_s"] = statistics.median(raw)
-    backends = {"sqlite": None, "postgresql": postgres_url}
-    with tempfile.TemporaryDirectory() as folder:
-        backends["sqlite"] = f"sqlite:///{Path(folder) / 'bench.db'}"
+    progress(f"raw SpiffWorkflow + JSON serialization per step, {rounds} x {count} instances")
+    results["raw_serialized_per_s"] = statistics.median(
+        run_raw_serialized(files, count, data_for) for _ in range(rounds))
+    with tempfile.TemporaryDirectory() as folder, scratch_postgres(postgres_url) as pg_url:
+        backends = {"sqlite": f"sqlite:///{Path(folder) / 'bench.db'}", "postgresql": pg_url}
         for name, url in backends.items():
             if not url:
                 continue

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
@@ -131,6 +132,16 @@ class BuiltModel:
     files: dict[str, str]
     forms: dict[str, dict] = field(default_factory=dict)
     reference_prefix: str = "REF"
+
+    @cached_property
+    def has_timers(self) -> bool:
+        """Whether any task of the model waits on a timer (models without timers skip timer bookkeeping)."""
+        for spec_group in (self.spec, *self.subprocess_specs.values()):
+            for task_spec in (spec_group.task_specs.values() if spec_group is not None else ()):
+                definition = getattr(task_spec, "event_definition", None)
+                if definition is not None and "Timer" in type(definition).__name__:
+                    return True
+        return False
 
 
 def build_model(files: dict[str, str], key: str | None = None, validate: bool = True) -> BuiltModel:

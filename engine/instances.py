@@ -118,6 +118,7 @@ class Work:
     events: list[dict[str, Any]] = field(default_factory=list)
     had_timers: bool = False
     open_tasks: dict[str, Any] | None = None
+    snapshot: Snapshot | None = None
 
     @property
     def conn(self):
@@ -126,6 +127,29 @@ class Work:
     def record(self, kind: str, *, element_id: str | None = None, task_id: str | None = None, **detail) -> None:
         self.events.append({"instance_id": self.row.id, "at": self.now, "actor": self.actor.username, "kind": kind,
                             "element_id": element_id, "task_id": task_id, "detail": detail})
+
+
+@dataclass
+class Snapshot:
+    """The tasks that derived rows are made of, found in one walk over the task tree."""
+
+    ready_human: list
+    waiting_timers: list
+    errors: list
+
+
+def snapshot(workflow: BpmnWorkflow) -> Snapshot:
+    ready, waiting, errors = [], [], []
+    for task in workflow.get_tasks_iterator(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR):
+        if task.state == TaskState.READY:
+            if task.task_spec.manual:
+                ready.append(task)
+        elif task.state == TaskState.WAITING:
+            if timers.is_timer(task):
+                waiting.append(task)
+        else:
+            errors.append(task)
+    return Snapshot(ready, waiting, errors)
 
 
 def view(row: ProcessInstance | InstanceRow) -> InstanceView:
@@ -161,7 +185,8 @@ def _run(work: Work, step: Callable[[], None]) -> None:
         with work.outbox:
             step()
             work.workflow.do_engine_steps(did_complete_task=_step_recorder(work))
-            timers.anchor_due_times(work.workflow, work.now)
+            work.snapshot = snapshot(work.workflow)
+            timers.anchor_due_times(work.workflow, work.snapshot.waiting_timers, work.now)
     except (SpiffWorkflowException, SandboxViolation) as err:
         _mark_error(work, err)
 
@@ -189,12 +214,10 @@ def _mark_error(work: Work, err: Exception) -> None:
                 line=script_error.line)
 
 
-def _status(workflow: BpmnWorkflow) -> str:
+def _status(workflow: BpmnWorkflow, snap: Snapshot) -> str:
     if workflow.is_completed():
         return "completed" if workflow.success else "cancelled"
-    if workflow.get_tasks(state=TaskState.ERROR):
-        return "error"
-    return "running"
+    return "error" if snap.errors else "running"
 
 
 def _label(data: dict[str, Any]) -> str | None:
@@ -208,9 +231,10 @@ def _label(data: dict[str, Any]) -> str | None:
 def _save(engine: Engine, work: Work) -> SaveResult:
     """Write state and derived rows; the optimistic-lock UPDATE goes first, so a stale version changes nothing."""
     row, workflow, now, conn = work.row, work.workflow, work.now, work.conn
+    snap = work.snapshot or snapshot(workflow)
     previous = row.status
-    if row.status != "error" or not workflow.get_tasks(state=TaskState.ERROR):
-        row.status = _status(workflow)
+    if row.status != "error" or not snap.errors:
+        row.status = _status(workflow, snap)
         if row.status != "error":
             row.error_message = row.error_element_id = row.error_line = None
     row.updated_at = now
@@ -225,8 +249,8 @@ def _save(engine: Engine, work: Work) -> SaveResult:
     if updated.rowcount != 1:
         raise StaleDataError(f"instance {row.id} is no longer at version {row.lock_version}")
     row.lock_version += 1
-    tasks.sync_rows(conn, row, workflow, now, work.open_tasks)
-    new_timers = timers.sync_rows(conn, row.id, workflow, now, work.had_timers)
+    tasks.sync_rows(conn, row, snap.ready_human, now, work.open_tasks)
+    new_timers = timers.sync_rows(conn, row.id, workflow, snap.waiting_timers, now, work.had_timers)
     outgoing = notifications.write_rows(conn, row.id, work.outbox.items, now) if row.status != "error" else []
     if row.status != previous and row.status in ("completed", "cancelled"):
         work.record(f"instance_{row.status}")
@@ -290,7 +314,7 @@ def change(engine: Engine, instance_id: int | None, actor: Actor, action: Callab
                                          + (f": {_error_text(row)}" if row.status == "error" else ""))
             workflow, model = _restore(engine, session, row)
             work = Work(session, row, workflow, model, user, engine.clock.now(),
-                        had_timers=timers.has_waiting(workflow), open_tasks=open_tasks)
+                        had_timers=model.has_timers, open_tasks=open_tasks)
             outcome = action(work)
             saved = _save(engine, work)
             result = view(row)

@@ -69,14 +69,14 @@ def set_claim(conn, task_id: str, username: str | None) -> None:
     conn.execute(_SET_CLAIM, {"task_id": task_id, "holder": username})
 
 
-def sync_rows(conn, row, workflow, now: datetime, known: dict[str, Any] | None = None) -> None:
+def sync_rows(conn, row, ready_tasks: list, now: datetime, known: dict[str, Any] | None = None) -> None:
     """Rewrite the instance's `human_task` rows to match its ready user/manual tasks.
 
     `known`: the instance's open task rows as already read in this transaction (saves a query)."""
     if known is None:
         known = {r.id: r for r in conn.execute(_SELECT_OF_INSTANCE, {"instance_id": row.id})}
     existing = {task_id: r.due_at for task_id, r in known.items()}
-    ready = {str(t.id): t for t in ready_human_tasks(workflow)}
+    ready = {str(t.id): t for t in ready_tasks}
     gone = [{"task_id": task_id} for task_id in existing if task_id not in ready]
     if gone:
         conn.execute(_DELETE, gone)

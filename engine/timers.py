@@ -27,6 +27,10 @@ def _timer_definition(task):
     return definition if isinstance(definition, TimerEventDefinition) else None
 
 
+def is_timer(task) -> bool:
+    return _timer_definition(task) is not None
+
+
 def waiting_timer_tasks(workflow):
     for task in workflow.get_tasks(state=TaskState.WAITING):
         if _timer_definition(task) is not None:
@@ -46,9 +50,9 @@ def due_at(task) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def anchor_due_times(workflow, now: datetime) -> None:
+def anchor_due_times(workflow, waiting: list, now: datetime) -> None:
     """Give every newly waiting timer a due time counted from the engine clock, not SpiffWorkflow's."""
-    for task in waiting_timer_tasks(workflow):
+    for task in waiting:
         if task._get_internal_data(_DUE):
             continue
         definition = _timer_definition(task)
@@ -103,10 +107,6 @@ _PENDING_OF_INSTANCE = select(TIMER.c.id, TIMER.c.task_id, TIMER.c.due_at).where
     TIMER.c.instance_id == bindparam("instance_id"), TIMER.c.fired_at.is_(None), TIMER.c.cancelled_at.is_(None))
 
 
-def has_waiting(workflow) -> bool:
-    return next(waiting_timer_tasks(workflow), None) is not None
-
-
 def get_row(conn, timer_id: int):
     return conn.execute(select(TIMER).where(TIMER.c.id == timer_id)).one_or_none()
 
@@ -115,12 +115,12 @@ def close(conn, timer_id: int, *, fired_at: datetime | None = None, cancelled_at
     conn.execute(update(TIMER).where(TIMER.c.id == timer_id).values(fired_at=fired_at, cancelled_at=cancelled_at))
 
 
-def sync_rows(conn, instance_id: int, workflow, now: datetime, had_timers: bool = True) -> list[tuple[int, datetime]]:
+def sync_rows(conn, instance_id: int, workflow, waiting: list, now: datetime,
+              had_timers: bool = True) -> list[tuple[int, datetime]]:
     """Insert one row per newly waiting timer; close rows of timers that fired or were cancelled meanwhile.
 
     Returns (id, due_at) of the rows new in this save (callers schedule them). Skips all queries when the
-    workflow waited on no timer before this change and waits on none now."""
-    waiting = list(waiting_timer_tasks(workflow))
+    model has no timers at all."""
     if not waiting and not had_timers:
         return []
     existing = {(r.task_id, r.due_at): r.id for r in conn.execute(_PENDING_OF_INSTANCE, {"instance_id": instance_id})}
