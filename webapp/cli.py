@@ -19,6 +19,8 @@ from engine.errors import (
     NotFound,
 )
 
+from webapp.bench import bench
+
 # Exit codes (docs/cli.md): 0 ok, 1 domain refusal, 2 bad usage or input, 3 not found, 4 conflict.
 EXIT_CODES = ((NotFound, 3), (ConcurrentUpdate, 4), (InvalidInput, 2), (InvalidTaskData, 2),
               (InvalidModel, 2), (NotAllowed, 1))
@@ -310,3 +312,6 @@ def users_token(engine, name, label):
     with engine.write_session.begin() as session:
         token = create_token(session, name, label)
     click.echo(token)
+
+
+main.add_command(bench)

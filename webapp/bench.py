@@ -1,0 +1,63 @@
+"""`clientflow bench`: one command measuring the engine (and, when present, timers and web) in one run."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from engine.bench import bench_engine
+
+
+def _machine() -> dict:
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "when": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def _engine_table(result: dict) -> list[str]:
+    lines = [f"Engine: {result['model']}, start + every task completed, each its own transaction "
+             f"(median of {result['rounds']} rounds of {result['instances_per_round']} instances)",
+             f"  {'raw SpiffWorkflow in memory':<44}{result['raw_per_s']:>10.1f} inst/s   1.00",
+             f"  {'raw SpiffWorkflow + JSON per step':<44}{result['raw_serialized_per_s']:>10.1f} inst/s   "
+             f"{result['raw_serialized_per_s'] / result['raw_per_s']:.2f}"]
+    for backend in ("sqlite", "postgresql"):
+        if f"{backend}_per_s" in result:
+            lines.append(f"  {'clientflow persisted, ' + backend:<44}{result[backend + '_per_s']:>10.1f} inst/s   "
+                         f"{result[backend + '_ratio']:.2f}   {result[backend + '_bytes_per_instance']} bytes/instance")
+    return lines
+
+
+@click.command()
+@click.option("--quick", is_flag=True, help="small runs (under a minute); for CI smoke tests")
+@click.option("--postgres", "postgres_url", envvar="CLIENTFLOW_BENCH_POSTGRES",
+              help="PostgreSQL URL to also measure (the bench creates and drops a database of its own)")
+@click.option("--output", type=click.Path(path_type=Path), default=Path("bench-results.json"), show_default=True)
+@click.option("--only", type=click.Choice(["engine", "timers"]), multiple=True, help="run only these parts")
+def bench(quick, postgres_url, output, only):
+    """Measure clientflow against raw SpiffWorkflow on the same model, in the same run."""
+    from webapp.config import normalise_database_url
+
+    parts = set(only) or {"engine", "timers"}
+    results: dict = {"machine": _machine(), "mode": "quick" if quick else "full"}
+    if "engine" in parts:
+        url = normalise_database_url(postgres_url) if postgres_url else None
+        results["engine"] = bench_engine(quick, url, progress=lambda m: click.echo(f"... {m}", err=True))
+        click.echo("\n".join(_engine_table(results["engine"])))
+    if "timers" in parts:
+        results["timers"] = _bench_timers(quick)
+    output.write_text(json.dumps(results, indent=2))
+    click.echo(f"results written to {output}")
+
+
+def _bench_timers(quick: bool) -> dict:
+    try:
+        from webapp.bench_timers import bench_timers
+    except ImportError:
+        click.echo("timers: not measured (webapp.bench_timers is not available)", err=True)
+        return {"skipped": "timer benchmark not available"}
+    result = bench_timers(quick=quick)
+    click.echo("Timers: " + ", ".join(f"{k}={v}" for k, v in result.items() if not isinstance(v, dict | list)))
+    return result
