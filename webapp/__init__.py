@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from engine import Engine
@@ -9,13 +10,15 @@ from flask import Flask, current_app
 
 from . import config
 from .extensions import csrf, db, login_manager, migrate
+from .scheduling import register_scheduling
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    instance = Path((test_config or {}).get("INSTANCE_PATH") or app.instance_path)
+    instance = Path((test_config or {}).get("INSTANCE_PATH") or os.environ.get("CLIENTFLOW_INSTANCE_PATH")
+                    or app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.instance_path = str(instance)
     app.config.from_mapping(config.from_environment(instance))
@@ -24,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_scheduling(app)
     return app
 
 

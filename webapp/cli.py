@@ -315,3 +315,78 @@ def users_token(engine, name, label):
 
 
 main.add_command(bench)
+
+
+# -- running the pieces (docs/operations.md) ----------------------------------------------------------------
+
+def _log_to_stderr() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # one line per task state change drowns everything else
+
+
+def _queue_names(values: tuple[str, ...]) -> list[str]:
+    from .queues import QUEUES
+
+    return [name.strip() for value in values for name in value.split(",") if name.strip()] or list(QUEUES)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="work until the queues are empty, then exit")
+@click.option("-q", "--queues", "queues", multiple=True, metavar="NAMES",
+              help="queues to work, in priority order (default: timers,mail); repeat or separate with commas")
+@click.option("--name", help="worker name (default: host.pid.random)")
+@click.pass_context
+def worker(ctx, burst, queues, name):
+    """Run an RQ worker for timers and notifications (with RQ's scheduler and the sweeper)."""
+    from .worker import run_worker
+
+    _log_to_stderr()
+    app = ctx.obj if ctx.obj is not None else _app()
+    run_worker(app, _queue_names(queues), burst=burst, name=name)
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="address:port to listen on")
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+@click.option("--threads", default=4, show_default=True, help="threads per gunicorn worker")
+def serve(bind, workers, threads):
+    """Serve the web app with gunicorn (production); run `clientflow worker` beside it."""
+    from .serving import serve as serve_with_gunicorn
+
+    serve_with_gunicorn(bind, workers, threads)
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="deploy processes/, create demo users and start a few instances")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.pass_context
+def run(ctx, demo, host, port):
+    """Web app + one worker (+ an embedded Redis without REDIS_URL) on this machine, until Ctrl-C."""
+    from flask_migrate import upgrade
+
+    from . import MIGRATIONS_DIR
+    from .serving import run_all
+
+    _log_to_stderr()
+    app = ctx.obj if ctx.obj is not None else _app()
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        if demo:
+            _seed_demo(app)
+    run_all(app, host, port)
+
+
+def _seed_demo(app) -> None:
+    from .demo import seed_demo
+
+    summary = seed_demo(app.extensions["clientflow"], app.config["PROCESSES_DIR"])
+    click.echo(f"demo: deployed {', '.join(summary.deployed) or 'nothing (processes/ holds no .bpmn file)'}")
+    click.echo(table([[name, ", ".join(roles), password] for name, (roles, password) in summary.users.items()],
+                     ["USER", "ROLES", "PASSWORD"]))
+    for line in summary.instances:
+        click.echo(f"demo: started {line}")
+    for problem in summary.problems:
+        click.echo(f"demo: {problem}", err=True)

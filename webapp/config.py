@@ -30,6 +30,11 @@ def from_environment(instance_path: Path) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SMTP_URL": env.get("SMTP_URL") or None,
         "MAIL_FROM": env.get("MAIL_FROM", "clientflow <no-reply@clientflow.local>"),
+        # Timers and notifications on RQ (docs/operations.md): sweep period, job lease, mail retry backoff.
+        "SWEEP_INTERVAL": float(env.get("CLIENTFLOW_SWEEP_INTERVAL", "2")),
+        "JOB_LEASE_SECONDS": float(env.get("CLIENTFLOW_JOB_LEASE_SECONDS", "10")),
+        "MAIL_RETRY_INTERVALS": [int(s) for s in env.get("CLIENTFLOW_MAIL_RETRY_INTERVALS", "10,60,300,1800,7200")
+                                 .split(",") if s.strip()],
         "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret(instance_path),
         "FORMS_DIR": env.get("CLIENTFLOW_FORMS_DIR", str(PROJECT_ROOT / "forms")),
         "PROCESSES_DIR": env.get("CLIENTFLOW_PROCESSES_DIR", str(PROJECT_ROOT / "processes")),

@@ -1,0 +1,126 @@
+"""RQ jobs: fire one timer, send one notification.
+
+Jobs take ids, are idempotent, and run inside the app context the worker entry point opened (webapp/worker.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from datetime import datetime
+
+from engine.errors import ConcurrentUpdate
+from engine.models import Timer
+from flask import current_app
+from sqlalchemy import select
+
+from . import get_engine, mail, outbox
+from .queues import get_redis
+from .scheduling import Settings, schedule_timers, take_leases
+
+log = logging.getLogger(__name__)
+
+CONFLICT_RETRIES = 5
+# Sleeping this long in the job costs less than a round trip through RQ's whole-second scheduler.
+INLINE_WAIT = 0.1
+EARLY_CHECKS = 3
+
+
+class DeliveryDeferred(Exception):
+    """A notification could not be sent now; raised so RQ retries the job after its backoff interval."""
+
+
+def fire_timer(timer_id: int) -> str:
+    """Fire a timer when due: 'fired', 'done' (fired or cancelled before), or 'rescheduled' (woken early)."""
+    engine = get_engine()
+    for _ in range(EARLY_CHECKS):
+        outcome = _fire_despite_conflicts(engine, timer_id)
+        if outcome != "early":
+            return outcome
+        due = _due_at(engine, timer_id)
+        wait = (due - engine.clock.now()).total_seconds() if due else 0.0
+        if wait > INLINE_WAIT:
+            break
+        time.sleep(max(wait, 0.001))
+    else:
+        due = _due_at(engine, timer_id)
+    if due is None:
+        return "done"
+    settings = Settings.from_config(current_app.config)
+    # We hold this timer's lease: renew it and put the job back for the due time.
+    schedule_timers(get_redis(), [(timer_id, due)], engine.clock.now(), settings, force=True)
+    return "rescheduled"
+
+
+def _fire_despite_conflicts(engine, timer_id: int) -> str:
+    """Fire through the engine; a concurrent change to the same instance means read again and retry."""
+    attempt = 1
+    while True:
+        try:
+            return engine.fire_timer(timer_id)
+        except ConcurrentUpdate:
+            if attempt == CONFLICT_RETRIES:
+                raise  # RQ's Retry takes it from here, and the sweeper after that
+            time.sleep(random.uniform(0.005, 0.05) * attempt)
+            attempt += 1
+
+
+def _due_at(engine, timer_id: int) -> datetime | None:
+    with engine.read_session() as session:
+        return session.scalar(select(Timer.due_at).where(Timer.id == timer_id, Timer.fired_at.is_(None),
+                                                        Timer.cancelled_at.is_(None)))
+
+
+def send_notification(notification_id: int) -> str:
+    """Send one outbox row: 'sent', 'failed', 'logged' (no SMTP_URL), or 'skipped' (not ours or not due)."""
+    engine = get_engine()
+    config = current_app.config
+    delivery = outbox.claim(engine, notification_id, mail.sender_domain(config["MAIL_FROM"]))
+    if delivery is None:
+        return "skipped"
+    try:
+        rendered = mail.render(delivery.template, delivery.payload)
+    except mail.UnknownTemplate as err:
+        outbox.mark_failed(engine, delivery, str(err))
+        log.warning("notification %s (%s) failed: %s", delivery.id, delivery.template, err)
+        return "failed"
+    if not config.get("SMTP_URL"):
+        outbox.mark_logged(engine, delivery)
+        log.info("notification %s (%s) kept in the outbox: SMTP_URL is unset", delivery.id, delivery.template)
+        return "logged"
+    message = mail.build_message(rendered, sender=config["MAIL_FROM"], recipient=delivery.recipient,
+                                 message_id=delivery.message_id)
+    try:
+        mail.send(mail.SmtpSettings.from_url(config["SMTP_URL"]), message)
+    except mail.PermanentFailure as err:
+        reason = _without_address(str(err), delivery.recipient)
+        outbox.mark_failed(engine, delivery, reason)
+        log.warning("notification %s (%s) refused by the mail server: %s", delivery.id, delivery.template, reason)
+        return "failed"
+    except mail.TemporaryFailure as err:
+        return _defer(engine, delivery, _without_address(str(err), delivery.recipient))
+    outbox.mark_sent(engine, delivery)
+    log.info("notification %s (%s) sent, attempt %s", delivery.id, delivery.template, delivery.attempt)
+    return "sent"
+
+
+def _defer(engine, delivery: outbox.Delivery, reason: str) -> str:
+    settings = Settings.from_config(current_app.config)
+    if delivery.attempt >= settings.max_mail_attempts:
+        outbox.mark_failed(engine, delivery, f"gave up after {delivery.attempt} attempts: {reason}")
+        log.warning("notification %s (%s) failed after %s attempts: %s", delivery.id, delivery.template,
+                    delivery.attempt, reason)
+        return "failed"
+    now = engine.clock.now()
+    retry_at = now + settings.mail_retry_delay(delivery.attempt)
+    outbox.defer(engine, delivery, reason, retry_at)
+    # Keep the lease past the retry so the sweeper leaves the retry to RQ unless that job is lost.
+    take_leases(get_redis(), "notification", [(delivery.id, retry_at + settings.lease)], now, force=True)
+    raise DeliveryDeferred(f"notification {delivery.id} ({delivery.template}) attempt {delivery.attempt}: "
+                           f"{reason}; next try at {retry_at.isoformat(timespec='seconds')}")
+
+
+def _without_address(text: str, address: str) -> str:
+    """Server replies often quote the recipient; our logs and audit trail carry no personal data."""
+    return text.replace(address, "<recipient>") if address else text
