@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, definitions, notifications, tasks, timers
+from .database import connection_of
 from .errors import (
     ConcurrentUpdate,
     InstanceNotFound,
@@ -108,7 +109,7 @@ def _load_row(conn, instance_id: int) -> InstanceRow | None:
 class Work:
     """The state a unit of work operates on."""
 
-    session: Session
+    conn: Connection
     row: InstanceRow
     workflow: BpmnWorkflow
     model: Any
@@ -119,10 +120,6 @@ class Work:
     had_timers: bool = False
     open_tasks: dict[str, Any] | None = None
     snapshot: Snapshot | None = None
-
-    @property
-    def conn(self):
-        return self.session.connection()
 
     def record(self, kind: str, *, element_id: str | None = None, task_id: str | None = None, **detail) -> None:
         self.events.append({"instance_id": self.row.id, "at": self.now, "actor": self.actor.username, "kind": kind,
@@ -263,14 +260,14 @@ def _last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     return last.data if last is not None else {}
 
 
-def _restore(engine: Engine, session: Session, row: ProcessInstance | InstanceRow):
+def _restore(engine: Engine, db: Session | Connection, row: ProcessInstance | InstanceRow):
     """The instance's workflow: from the live cache when its version matches, else deserialized."""
-    model = definitions.model_for(engine, session, row.definition_id)
+    model = definitions.model_for(engine, db, row.definition_id)
     workflow = engine.live.take(row.id, row.lock_version)
     if workflow is None:
         state = getattr(row, "state", None)
         if state is None:
-            state = session.connection().execute(_SELECT_STATE, {"instance_id": row.id}).scalar_one()
+            state = connection_of(db).execute(_SELECT_STATE, {"instance_id": row.id}).scalar_one()
         workflow = engine.serializer.loads(state, model.spec, model.subprocess_specs)
         workflow.script_engine = engine.script_engine
     return workflow, model
@@ -279,43 +276,46 @@ def _restore(engine: Engine, session: Session, row: ProcessInstance | InstanceRo
 Actor = UserView | str | None
 
 
-def _actor(session: Session, actor: Actor) -> UserView:
+def _actor(conn: Connection, actor: Actor) -> UserView:
     if isinstance(actor, UserView):
         return actor
-    return SYSTEM_USER if actor is None else get_user(session, actor)
+    return SYSTEM_USER if actor is None else get_user(conn, actor)
 
 
 def change(engine: Engine, instance_id: int | None, actor: Actor, action: Callable[[Work], Any], *,
            task_id: str | None = None, expected_version: int | None = None,
-           allow_error: bool = False) -> tuple[Any, InstanceView]:
+           allow_error: bool = False, allow_ended: bool = False) -> tuple[Any, InstanceView]:
     """Load, act, save in one transaction; a concurrent change raises `ConcurrentUpdate` and saves nothing.
+
+    `allow_ended` lets an action rewrite a completed or cancelled instance (erasure of personal data).
 
     With `task_id` the instance is the one holding that open task (its open task rows are loaded once and
     handed to the action as `work.open_tasks`)."""
     workflow = None
     try:
-        with engine.write_session.begin() as session:
-            conn = session.connection()
+        with engine.write_connection() as conn:
             open_tasks = None
             if task_id is not None:
                 open_tasks = tasks.open_tasks_beside(conn, task_id)
                 if task_id not in open_tasks:
                     _raise_missing_task(conn, task_id)
                 instance_id = open_tasks[task_id].instance_id
-            user = _actor(session, actor)
+            user = _actor(conn, actor)
             row = _load_row(conn, instance_id)
             if row is None:
                 raise InstanceNotFound(f"no instance with id {instance_id}")
             if expected_version is not None and row.lock_version != expected_version:
                 raise ConcurrentUpdate(f"instance {instance_id} changed since version {expected_version} "
                                        f"(now {row.lock_version}); reload and try again")
-            if row.status in ("completed", "cancelled") or (row.status == "error" and not allow_error):
+            if (row.status in ("completed", "cancelled") and not allow_ended) or \
+                    (row.status == "error" and not allow_error):
                 raise InstanceNotRunning(f"instance {instance_id} is {row.status}"
                                          + (f": {_error_text(row)}" if row.status == "error" else ""))
-            workflow, model = _restore(engine, session, row)
-            work = Work(session, row, workflow, model, user, engine.clock.now(),
+            workflow, model = _restore(engine, conn, row)
+            work = Work(conn, row, workflow, model, user, engine.clock.now(),
                         had_timers=model.has_timers, open_tasks=open_tasks)
             outcome = action(work)
+            workflow = work.workflow  # an action may replace it (erasure restores a rewritten state)
             saved = _save(engine, work)
             result = view(row)
     except (StaleDataError, OperationalError) as err:
@@ -349,26 +349,24 @@ def _counter_upsert(upsert):
 _NEXT_NUMBER = {"postgresql": _counter_upsert(pg_insert), "sqlite": _counter_upsert(sqlite_insert)}
 
 
-def next_reference(session: Session, prefix: str, year: int) -> str:
+def next_reference(conn: Connection, prefix: str, year: int) -> str:
     """The next number of a prefix/year, safe under concurrency (one atomic upsert)."""
     scope = f"{prefix}-{year}"
-    conn = session.connection()
     value = conn.execute(_NEXT_NUMBER[conn.dialect.name], {"scope": scope}).scalar_one()
     return f"{scope}-{value:06d}"
 
 
 # -- actions ----------------------------------------------------------------------------------------------
 
-def start(engine: Engine, key: str, data: dict[str, Any], actor: UserView) -> InstanceView:
+def start(engine: Engine, key: str, data: dict[str, Any], actor: Actor) -> InstanceView:
     if not isinstance(data, dict):
         raise InvalidInput("start data must be a JSON object")
-    with engine.write_session.begin() as session:
-        conn = session.connection()
-        definition = definitions.latest(session, key)
-        model = definitions.model_for(engine, session, definition.id)
+    with engine.write_connection() as conn:
+        definition = definitions.latest(conn, key)
+        model = definitions.model_for(engine, conn, definition.id)
         data = engine.forms.clean_start(model, data)
         now = engine.clock.now()
-        reference = next_reference(session, model.reference_prefix, now.year)
+        reference = next_reference(conn, model.reference_prefix, now.year)
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=engine.script_engine)
         start_data = {**data, "reference": reference}
         values = dict(definition_id=definition.id, process_key=key, version=definition.version, status="running",
@@ -377,7 +375,7 @@ def start(engine: Engine, key: str, data: dict[str, Any], actor: UserView) -> In
                       error_element_id=None, error_line=None)
         instance_id = conn.execute(_INSERT_ROW, {"state": "{}", **values}).scalar_one()
         row = InstanceRow(id=instance_id, **values)
-        work = Work(session, row, workflow, model, actor, now)
+        work = Work(conn, row, workflow, model, _actor(conn, actor), now)
         work.record("instance_started", key=key, version=definition.version, reference=reference,
                     fields=sorted(data))
 
@@ -412,7 +410,7 @@ def complete(engine: Engine, task_id: str, data: dict[str, Any], actor: Actor,
         current = work.open_tasks[task_id]
         tasks.check_may_work(work.actor, current)
         task = _ready_task(work, task_id)
-        tasks.check_separation(work.session, work.actor, work.row.id, task.task_spec)
+        tasks.check_separation(work.conn, work.actor, work.row.id, task.task_spec)
         cleaned = engine.forms.clean(work.model, current.form_key, current.ui_form_key, data, dict(task.data))
         changed = sorted(k for k, v in cleaned.items() if task.data.get(k, object()) != v)
 
@@ -505,10 +503,10 @@ def fire_timer(engine: Engine, timer_id: int) -> str:
     try:
         outcome, _ = change(engine, instance_id, SYSTEM_USER, act)
     except InstanceNotRunning:
-        with engine.write_session.begin() as session:
-            row = timers.get_row(session.connection(), timer_id)
+        with engine.write_connection() as conn:
+            row = timers.get_row(conn, timer_id)
             if row is not None and not row.fired_at and not row.cancelled_at:
-                timers.close(session.connection(), timer_id, cancelled_at=engine.clock.now())
+                timers.close(conn, timer_id, cancelled_at=engine.clock.now())
         return "done"
     return outcome
 

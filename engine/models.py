@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -106,6 +107,9 @@ class ProcessInstance(Base):
     __tablename__ = "process_instance"
     __table_args__ = (
         Index("ix_process_instance_status_key", "status", "process_key"),
+        # Reports select cases opened / closed in a date range (engine/reports.py).
+        Index("ix_process_instance_started_at", "started_at"),
+        Index("ix_process_instance_ended_at", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -167,7 +171,11 @@ class Timer(Base):
 
 class Event(Base):
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_kind_at", "kind", "at"),)
+    __table_args__ = (
+        Index("ix_event_kind_at", "kind", "at"),
+        # Reports find each case's milestone events (acknowledged, resolved, ...) by element id.
+        Index("ix_event_element_instance", "element_id", "instance_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(
@@ -199,6 +207,20 @@ class Notification(Base):
     sent_at: Mapped[datetime | None]
 
 
+class InstanceFact(Base):
+    """One reportable data value of an instance (engine/facts.py), so reports never deserialize a workflow."""
+
+    __tablename__ = "instance_fact"
+    __table_args__ = (Index("ix_instance_fact_name_value", "name", "value"),)
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    number: Mapped[float | None] = mapped_column(Float)
+    set_at: Mapped[datetime]
+
+
 class ReferenceCounter(Base):
     """One row per reference prefix and year; incremented under a row lock."""
 
@@ -206,3 +228,50 @@ class ReferenceCounter(Base):
 
     scope: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AccessLogEntry(Base):
+    """Append-only: who looked at (or exported) whose data, when and why (engine/access_log.py)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_actor_at", "actor", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(String(30))
+    # No foreign key: the record of an access outlives whatever was accessed.
+    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    subjects: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    why: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ErasureRequest(Base):
+    """A request to erase the personal data of some ended instances; a second person approves it."""
+
+    __tablename__ = "erasure_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(Text)
+    instance_ids: Mapped[list[Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AnonymisedInstance(Base):
+    """One row per instance whose personal data was erased (by request or by the retention job)."""
+
+    __tablename__ = "anonymised_instance"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    basis: Mapped[str] = mapped_column(String(20))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("erasure_request.id", ondelete="SET NULL"))
+    fields: Mapped[int] = mapped_column(Integer, default=0)
