@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import make_msgid
 from typing import Any
+from uuid import uuid4
 
 from engine import audit
 from engine.models import Notification
@@ -49,7 +49,7 @@ def claim(engine, notification_id: int, domain: str) -> Delivery | None:
                 return None
         if not row.message_id:
             # Fixed before the first attempt: a resend after a crash carries the same Message-ID.
-            row.message_id = make_msgid(idstring=f"notification.{row.id}", domain=domain)
+            row.message_id = f"<notification.{row.id}.{uuid4().hex[:16]}@{domain}>"
         row.status = SENDING
         row.attempts += 1
         row.next_try_at = now + SENDING_HOLD

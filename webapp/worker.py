@@ -16,7 +16,7 @@ from uuid import uuid4
 from flask import Flask
 from redis import Redis
 from rq import SimpleWorker
-from rq.exceptions import SchedulerNotFound
+from rq import exceptions as rq_exceptions
 from rq.scheduler import RQScheduler
 
 from .queues import QUEUES, connect, redis_url
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 # An idle worker wakes this often to run RQ's maintenance, which restarts a scheduler whose lock came free.
 WORKER_TTL = 60
 MAINTENANCE_INTERVAL = 60
+
+# RQ before 3.0 keeps no record of a running scheduler (and has no SchedulerNotFound): nothing to check then.
+_NO_RECORD = getattr(rq_exceptions, "SchedulerNotFound", LookupError)
 
 # Compare-and-delete: free a lock only if the dead scheduler still holds it.
 _RELEASE_IF_HELD = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
@@ -55,7 +58,7 @@ def release_dead_schedulers(redis: Redis, queue_names: Sequence[str]) -> list[st
         holder = holder.decode() if isinstance(holder, bytes) else holder
         try:
             scheduler = RQScheduler.fetch(holder, redis)
-        except SchedulerNotFound:
+        except (_NO_RECORD, AttributeError):
             continue  # it may be starting right now; its lock runs out on its own if not
         if scheduler.hostname == socket.gethostname() and scheduler.pid and not _process_alive(scheduler.pid):
             if redis.eval(_RELEASE_IF_HELD, 1, key, holder):

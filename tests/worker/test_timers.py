@@ -1,0 +1,121 @@
+"""Timers on real RQ workers: on time, never early; early wake-ups put back; overdue timers found by the sweeper."""
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+
+from click.testing import CliRunner
+from rq import Queue, SimpleWorker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
+from rq.scheduler import RQScheduler
+
+from engine import ManualClock
+from tests.worker.harness import wait_until
+from webapp.cli import main
+from webapp.queues import QUEUES, TIMER_QUEUE
+from webapp.worker import release_dead_schedulers, run_worker
+
+
+def reminder(engine, delay="PT2S", hold=0):
+    return engine.start("reminder", {"delay": delay, "reminders": 0, "hold": hold})
+
+
+def test_pt2s_boundary_timer_fires_in_its_window_never_early(models, start_worker, app):
+    engine = models
+    start_worker()
+    instance = reminder(engine, "PT2S")
+    [timer] = engine.timers(instance.id)
+    assert abs((timer.due_at - instance.started_at).total_seconds() - 2) < 0.01
+    wait_until(lambda: engine.timers(instance.id)[0].fired_at, 6, what="the PT2S timer to fire")
+    [timer] = engine.timers(instance.id)
+    assert timer.fired_at >= timer.due_at
+    assert (timer.fired_at - timer.due_at).total_seconds() < 1.5
+    detail = engine.instance_detail(instance.id)
+    assert "reminded" in detail.completed_elements
+    assert [e.kind for e in detail.events].count("timer_fired") == 1
+    assert detail.instance.status == "running"  # non-interrupting: the task still waits
+    shown = CliRunner().invoke(main, ["show", str(instance.id)], obj=app, catch_exceptions=False).output
+    assert timer.due_at.isoformat(timespec="seconds") in shown
+    assert timer.fired_at.isoformat(timespec="seconds") in shown
+
+
+def test_job_woken_early_puts_itself_back_for_the_due_time(models, app, redis_db):
+    engine = models
+    instance = reminder(engine, "PT30S")
+    [timer] = engine.timers(instance.id)
+    queue = Queue(TIMER_QUEUE, connection=redis_db.client)
+    early = queue.enqueue("webapp.jobs.fire_timer", timer.id)  # as if RQ's scheduler had run it early
+    with app.app_context():
+        SimpleWorker([queue], connection=redis_db.client).work(burst=True)
+    assert Job.fetch(early.id, connection=redis_db.client).return_value() == "rescheduled"
+    assert engine.timers(instance.id)[0].fired_at is None
+    scheduled = ScheduledJobRegistry(queue=queue)
+    due_second = int(timer.due_at.timestamp())
+    jobs = [Job.fetch(i, connection=redis_db.client) for i in scheduled.get_job_ids()]
+    assert [j.args for j in jobs] == [(timer.id,), (timer.id,)]  # the one from the save, and the put-back one
+    assert {int(scheduled.get_scheduled_time(j).timestamp()) for j in jobs} == {due_second}
+
+
+def test_burst_worker_sweeps_up_overdue_timers_never_scheduled(app_config, request, order_bundle):
+    """Timers saved while Redis was unreachable (here: scheduling off) are found in the database and fired."""
+    clock = app_config["CLOCK"] = ManualClock()
+    app_config["SCHEDULE_JOBS"] = False
+    app = request.getfixturevalue("app")
+    engine = app.extensions["clientflow"]
+    _users(engine)
+    engine.deploy(order_bundle)
+    instance = engine.start("order", {"customer_name": "ACME"}, by="alice")
+    engine.complete(engine.tasks(instance_id=instance.id)[0].id, {"amount": 1500}, by="alice")
+    [timer] = engine.timers(instance.id)
+    assert timer.element_id == "review_reminder"
+    clock.advance(hours=1, seconds=1)
+    assert run_worker(app, QUEUES, burst=True)
+    [timer] = engine.timers(instance.id)
+    assert timer.fired_at == clock.now() and timer.fired_at >= timer.due_at
+    assert "remind_end" in engine.instance_detail(instance.id).completed_elements
+
+
+def _users(engine):
+    from engine.users import save_user
+
+    with engine.write_session.begin() as session:
+        save_user(session, "alice", ["Agent"])
+        save_user(session, "carol", ["Reviewer"])
+
+
+def test_saving_without_a_reachable_redis_still_saves(app_config, request, order_bundle, caplog):
+    app_config["REDIS_URL"] = f"redis://127.0.0.1:{_closed_port()}/0"
+    engine = request.getfixturevalue("engine")
+    _users(engine)
+    engine.deploy(order_bundle)
+    instance = engine.start("order", {"customer_name": "ACME"}, by="alice")
+    with caplog.at_level(logging.WARNING, logger="webapp.scheduling"):
+        engine.complete(engine.tasks(instance_id=instance.id)[0].id, {"amount": 1500}, by="alice")
+    assert len(engine.timers(instance.id)) == 1
+    assert "a worker's sweeper will pick them up" in caplog.text
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_lock_of_a_scheduler_that_died_on_this_host_is_freed(redis_db):
+    client = redis_db.client
+    ghost = RQScheduler([TIMER_QUEUE], connection=client, name="ghost")
+    ghost.register_birth()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    client.hset(ghost.key, "pid", dead.pid)
+    client.set(RQScheduler.get_locking_key(TIMER_QUEUE), "ghost")
+    client.set(RQScheduler.get_locking_key("mail"), "alive")
+    alive = RQScheduler(["mail"], connection=client, name="alive")
+    alive.register_birth()
+    assert alive.pid == os.getpid()
+    assert release_dead_schedulers(client, QUEUES) == [TIMER_QUEUE]
+    assert client.get(RQScheduler.get_locking_key(TIMER_QUEUE)) is None
+    assert client.get(RQScheduler.get_locking_key("mail")) == b"alive"
