@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine as SqlEngine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 WRITE_OPTION = "clientflow_write"
 
@@ -38,6 +38,11 @@ def configure(sql_engine: SqlEngine) -> SqlEngine:
 
 def make_sql_engine(url: str, **kwargs) -> SqlEngine:
     return configure(create_engine(url, **kwargs))
+
+
+def connection_of(db: Session | Connection) -> Connection:
+    """The connection behind a Session, or the Connection itself."""
+    return db.connection() if isinstance(db, Session) else db
 
 
 def session_factories(sql_engine: SqlEngine) -> tuple[sessionmaker, sessionmaker]:

@@ -8,10 +8,11 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from . import bundle
+from .database import connection_of
 from .errors import InvalidInput, InvalidModel, ProcessNotFound
 from .models import ProcessDefinition, ProcessInstance, utcnow
 from .views import DeployResult, ProcessView
@@ -79,9 +80,9 @@ _LATEST = (select(_DEFINITION.c.id, _DEFINITION.c.key, _DEFINITION.c.version)
            .where(_DEFINITION.c.key == bindparam("key")).order_by(_DEFINITION.c.version.desc()).limit(1))
 
 
-def latest(session: Session, key: str):
+def latest(db: Session | Connection, key: str):
     """Id, key and version of the newest version of `key`."""
-    row = session.connection().execute(_LATEST, {"key": key}).one_or_none()
+    row = connection_of(db).execute(_LATEST, {"key": key}).one_or_none()
     if row is None:
         raise ProcessNotFound(f"no process deployed under key {key!r}")
     return row
@@ -99,8 +100,7 @@ def model_for(engine: Engine, db, definition_id: int) -> bundle.BuiltModel:
     """Built specs of a stored version, from the cache or parsed once; `db` is a Session or a Connection."""
     model = engine.models.get(definition_id)
     if model is None:
-        conn = db.connection() if isinstance(db, Session) else db
-        row = conn.execute(select(_DEFINITION).where(_DEFINITION.c.id == definition_id)).one_or_none()
+        row = connection_of(db).execute(select(_DEFINITION).where(_DEFINITION.c.id == definition_id)).one_or_none()
         if row is None:
             raise ProcessNotFound(f"no process definition with id {definition_id}")
         try:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, definitions, notifications, tasks, timers
+from . import audit, definitions, facts, notifications, tasks, timers
 from .database import connection_of
 from .errors import (
     ConcurrentUpdate,
@@ -251,6 +251,7 @@ def _save(engine: Engine, work: Work) -> SaveResult:
     outgoing = notifications.write_rows(conn, row.id, work.outbox.items, now) if row.status != "error" else []
     if row.status != previous and row.status in ("completed", "cancelled"):
         work.record(f"instance_{row.status}")
+    facts.record(conn, work, snap.ready_human)
     audit.insert(conn, work.events)
     return SaveResult(row.id, row.status, new_timers, outgoing)
 
@@ -362,6 +363,7 @@ def start(engine: Engine, key: str, data: dict[str, Any], actor: Actor) -> Insta
     if not isinstance(data, dict):
         raise InvalidInput("start data must be a JSON object")
     with engine.write_connection() as conn:
+        actor = _actor(conn, actor)
         definition = definitions.latest(conn, key)
         model = definitions.model_for(engine, conn, definition.id)
         data = engine.forms.clean_start(model, data)
@@ -375,7 +377,7 @@ def start(engine: Engine, key: str, data: dict[str, Any], actor: Actor) -> Insta
                       error_element_id=None, error_line=None)
         instance_id = conn.execute(_INSERT_ROW, {"state": "{}", **values}).scalar_one()
         row = InstanceRow(id=instance_id, **values)
-        work = Work(conn, row, workflow, model, _actor(conn, actor), now)
+        work = Work(conn, row, workflow, model, actor, now)
         work.record("instance_started", key=key, version=definition.version, reference=reference,
                     fields=sorted(data))
 

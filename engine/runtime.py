@@ -15,9 +15,10 @@ from sqlalchemy.engine import Engine as SqlEngine
 from . import audit, definitions, instances, tasks, timers
 from .bundle import read_bundle
 from .clock import Clock, SystemClock
-from .database import session_factories
+from .database import WRITE_OPTION, session_factories
 from .errors import InstanceNotFound, InvalidModel, TaskNotFound
 from .forms import FormService
+from .handoffs import Handoffs
 from .models import ProcessInstance
 from .scripts import DEFAULT_TIME_LIMIT, script_engine
 from .users import SYSTEM_USER, UserView, get_user
@@ -65,6 +66,7 @@ class Engine:
                  script_time_limit: float = DEFAULT_TIME_LIMIT, live_cache_size: int = 256):
         self.sql_engine = sql_engine
         self.write_session, self.read_session = session_factories(sql_engine)
+        self._write_engine = sql_engine.execution_options(**{WRITE_OPTION: True})
         self.clock = clock or SystemClock()
         self.form_dirs = list(form_dirs or [])
         self.models = definitions.ModelCache()
@@ -73,6 +75,12 @@ class Engine:
         self.script_engine = script_engine(time_limit=script_time_limit)
         self.serializer = instances.StateSerializer()
         self._listeners: list[SaveListener] = []
+        self.handoffs = Handoffs(self)
+        self.on_save(self.handoffs)  # models may start other processes (engine/handoffs.py)
+
+    def write_connection(self):
+        """A write transaction on a plain connection (the hot path skips the ORM session)."""
+        return self._write_engine.begin()
 
     # -- wiring ---------------------------------------------------------------------------------------------
     def on_save(self, listener: SaveListener) -> None:
@@ -126,7 +134,7 @@ class Engine:
 
     # -- instances ------------------------------------------------------------------------------------------
     def start(self, key: str, data: dict[str, Any] | None = None, by: str | None = None) -> InstanceView:
-        return instances.start(self, key, data or {}, self.user(by))
+        return instances.start(self, key, data or {}, by)
 
     def instance(self, instance_id: int) -> InstanceView:
         with self.read_session() as session:
