@@ -7,6 +7,8 @@ from flask import Blueprint, g, request
 from webapp.auth import token_user
 from webapp.views.errors import error_response
 
+from .openapi import query_parameters
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
@@ -23,6 +25,19 @@ def authenticate():
         return error_response(401, "A valid API token is needed: send `Authorization: Bearer <token>`.",
                               headers={"WWW-Authenticate": 'Bearer realm="clientflow"'})
     g.api_user = user
+    return None
+
+
+@bp.before_request
+def refuse_unknown_query_parameters():
+    """A misspelt filter (`?stauts=`) is an error, not silently "no filter": the document lists what each takes."""
+    if request.url_rule is None:
+        return None
+    known = query_parameters(request.method, request.url_rule.rule)
+    unknown = sorted(set(request.args) - known)
+    if unknown:
+        return error_response(400, f"unknown query parameter(s): {', '.join(unknown)}"
+                                   + (f"; this endpoint takes: {', '.join(sorted(known))}" if known else ""))
     return None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
 MAX_ID = 2147483647
@@ -215,3 +217,15 @@ def document(server_url: str) -> dict[str, Any]:
             "responses": {f"E{code}": _json(_ref("Error"), title) for code, title in titles.items()},
         },
     }
+
+
+@cache
+def _query_names() -> dict[tuple[str, str], frozenset[str]]:
+    return {(method.upper(), path): frozenset(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
+            for path, item in paths().items() for method, op in item.items()}
+
+
+def query_parameters(method: str, rule: str) -> frozenset[str]:
+    """The query parameters the document gives the route `rule` (a Flask rule under /api/v1)."""
+    path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.removeprefix("/api/v1"))
+    return _query_names().get((method.upper(), path), frozenset())
