@@ -275,3 +275,25 @@ class AnonymisedInstance(Base):
     basis: Mapped[str] = mapped_column(String(20))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("erasure_request.id", ondelete="SET NULL"))
     fields: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateCounter(Base):
+    """Requests counted per bucket (a hashed client or reference) and fixed time window: the portal's limits."""
+
+    __tablename__ = "rate_counter"
+
+    bucket: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LinkUse(Base):
+    """A signed one-time link that was used; its token id is refused from then on."""
+
+    __tablename__ = "link_use"
+
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)
