@@ -24,6 +24,19 @@ def diagram_files(key: str, version: int) -> dict[str, str]:
     return {name: files[name] for name in names}
 
 
+def diagram_state(detail) -> dict:
+    """What the viewer marks: completed and current elements, waiting timers, the failed step, gateway choices."""
+    gateways: dict[str, set[str]] = {}
+    for event in detail.events:
+        if event.kind == "gateway_taken" and event.element_id:
+            gateways.setdefault(event.element_id, set()).update(event.detail.get("taken") or [])
+    failed = [e.element_id for e in detail.events if e.kind == "error" and e.element_id][-1:]
+    return {"completed": detail.completed_elements, "active": detail.active_elements,
+            "timers": sorted({t.element_id for t in detail.timers if t.pending}),
+            "error": failed if detail.instance.status == "error" else [],
+            "gateways": {gateway: sorted(taken) for gateway, taken in gateways.items()}}
+
+
 @bp.get("/instances/")
 def index():
     engine = get_engine()
@@ -42,10 +55,7 @@ def show(instance_id: int):
     detail = get_engine().instance_detail(instance_id)
     files = list(diagram_files(detail.instance.key, detail.instance.version))
     now, soon = due_window()
-    diagram = {"completed": detail.completed_elements, "active": detail.active_elements,
-               "timers": sorted({t.element_id for t in detail.timers if t.pending}),
-               "error": [e.element_id for e in detail.events if e.kind == "error" and e.element_id][-1:]
-               if detail.instance.status == "error" else []}
+    diagram = diagram_state(detail)
     return render_template("instances/show.html", detail=detail, i=detail.instance, files=files, diagram=diagram,
                            now=now, soon=soon, cancel_form=CancelForm(), action_form=ActionForm(),
                            may_manage=current_user.may_manage_instances)

@@ -20,12 +20,15 @@
     marks.forEach(function (pair) {
       pair[1].forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, pair[0]); } });
     });
-    // A flow was taken when its source completed and its target was reached.
+    // A flow was taken when its source completed and its target was reached; out of a decision gateway,
+    // only towards the targets the audit trail says it chose (so a loop back is not shown as taken).
+    var gateways = state.gateways || {};
     registry.filter(function (el) { return el.type === "bpmn:SequenceFlow"; }).forEach(function (flow) {
       var bo = flow.businessObject;
-      if (bo.sourceRef && bo.targetRef && done.has(bo.sourceRef.id) && reached.has(bo.targetRef.id)) {
-        canvas.addMarker(flow.id, "taken");
-      }
+      if (!bo.sourceRef || !bo.targetRef) { return; }
+      var source = bo.sourceRef.id, target = bo.targetRef.id;
+      var chosen = gateways[source] ? gateways[source].indexOf(target) !== -1 : true;
+      if (done.has(source) && reached.has(target) && chosen) { canvas.addMarker(flow.id, "taken"); }
     });
     canvas.zoom("fit-viewport", "auto");
   }
