@@ -30,6 +30,7 @@ def wait_for_diagram(page):
 def test_collect_sign_off_and_follow_the_diagram(staff, sign_in, engine):
     olivia = sign_in("olivia")
     olivia.goto("/")
+    olivia.get_by_role("link", name="Start").click()
     olivia.get_by_role("button", name="Start").click()
     olivia.wait_for_url("**/tasks/*")
     assert olivia.evaluate(UNLABELLED) == []

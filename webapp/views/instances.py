@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.errors import InvalidTaskData
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -10,6 +11,7 @@ from webapp.auth import INSTANCE_MANAGERS, require_login, role_required
 
 from .forms import ActionForm, CancelForm
 from .inbox import due_window, page_args
+from .tasks import attach_errors, task_data
 
 bp = Blueprint("instances", __name__)
 require_login(bp)
@@ -94,11 +96,28 @@ def retry(instance_id: int):
     return redirect(url_for("instances.show", instance_id=instance_id), 303)
 
 
-@bp.post("/processes/<key>/start")
+@bp.route("/processes/<key>/start", methods=["GET", "POST"])
 def start(key: str):
     engine = get_engine()
-    instance = engine.start(key, {}, by=current_user.username)
-    mine = [t for t in engine.tasks(instance_id=instance.id) if current_user.view.may_work_in(t.lane)]
+    form_class, initial = engine.start_form(key)
+    form = (form_class or ActionForm)(formdata=request.form if request.method == "POST" else None, data=initial)
+    problems: list[str] = []
+    if request.method == "POST" and form.validate():
+        try:
+            instance = engine.start(key, task_data(form) if form_class else {}, by=current_user.username)
+        except InvalidTaskData as err:
+            problems = attach_errors(form, err.errors)
+        else:
+            return _after_start(instance)
+    process = next((p for p in engine.processes() if p.key == key), None)
+    status = 422 if form.errors or problems else 200
+    return render_template("instances/start.html", form=form, process=process, key=key, problems=problems,
+                           has_fields=form_class is not None), status
+
+
+def _after_start(instance):
+    """Straight to the new instance's first task when it is mine to do, else to the instance."""
+    mine = [t for t in get_engine().tasks(instance_id=instance.id) if current_user.view.may_work_in(t.lane)]
     flash(f"Started {instance.reference or f'case {instance.id}'}.", "success")
     if len(mine) == 1:
         return redirect(url_for("tasks.show", task_id=mine[0].id), 303)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-
 from engine.errors import (
     ConcurrentUpdate,
     InstanceNotRunning,
@@ -13,6 +10,7 @@ from engine.errors import (
     TaskNotFound,
     TaskNotReady,
 )
+from engine.form_builder import form_json
 from engine.views import TaskView
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -51,8 +49,7 @@ def _gone():
 
 def build_form(task: TaskView, formdata: MultiDict | None = None):
     """The task's form: built by the engine from its schema, or a decision / JSON form when there is none."""
-    builder = getattr(get_engine(), "task_form", None)
-    form_class, initial = builder(task.id) if builder else (None, {})
+    form_class, initial = get_engine().task_form(task.id)
     if form_class is None:
         form_class = DecisionForm if task.lane == COMPLIANCE_LANE else JsonDataForm
         initial = {}
@@ -60,24 +57,11 @@ def build_form(task: TaskView, formdata: MultiDict | None = None):
 
 
 def task_data(form) -> dict:
-    if hasattr(form, "task_data"):
-        return form.task_data()
-    return {f.name: _jsonable(f.data) for f in form if f.type not in ("CSRFTokenField", "SubmitField")}
+    """A validated form's values as the JSON the engine takes (the engine validates them again)."""
+    return form.task_data() if hasattr(form, "task_data") else form_json(form)
 
 
-def _jsonable(value):
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items() if k != "csrf_token"}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _attach_errors(form, errors: dict[str, list[str]]) -> list[str]:
+def attach_errors(form, errors: dict[str, list[str]]) -> list[str]:
     """Put the engine's field errors on the form's fields; returns the ones no field shows."""
     general = []
     for name, messages in errors.items():
@@ -123,7 +107,7 @@ def complete(task_id: str):
     try:
         engine.complete(task.id, task_data(form), by=current_user.username, expected_version=version)
     except InvalidTaskData as err:
-        return render_task(task, form, 422, _attach_errors(form, err.errors), version=version)
+        return render_task(task, form, 422, attach_errors(form, err.errors), version=version)
     except NotAllowed as err:
         return render_task(task, form, 403, [f"You cannot complete this task: {err}."], version=version)
     except (TaskNotFound, TaskNotReady, InstanceNotRunning):
