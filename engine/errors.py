@@ -94,3 +94,11 @@ class ScriptError(ClientflowError):
 
 class MessageNotCorrelated(ClientflowError):
     """No running instance waits for that message with that correlation key."""
+
+
+class MigrationRefused(ClientflowError):
+    """An instance cannot safely move to another version of its process; `reasons` says why."""
+
+    def __init__(self, message: str, reasons: list[str] | None = None):
+        self.reasons = reasons or [message]
+        super().__init__(message)

@@ -297,3 +297,18 @@ class LinkUse(Base):
     instance_id: Mapped[int | None] = mapped_column(
         ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StudioDraft(Base):
+    """A process owner's unsaved work on one process: the whole bundle being edited, per process key and user."""
+
+    __tablename__ = "studio_draft"
+    __table_args__ = (UniqueConstraint("process_key", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(120))
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,7 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine as SqlEngine
 
-from . import audit, definitions, instances, tasks, timers
+from . import audit, definitions, instances, lint, migration, tasks, timers
+from . import diff as bundle_diff
+from . import drafts as studio_drafts
+from .archive import check_files
 from .bundle import read_bundle
 from .clock import Clock, SystemClock
 from .database import WRITE_OPTION, session_factories
@@ -243,6 +246,44 @@ class Engine:
     def events(self, instance_id: int) -> list[audit.AuditEvent]:
         with self.read_session() as session:
             return audit.events_of(session, instance_id)
+
+    # -- studio (process owners) ---------------------------------------------------------------------------
+    def validate_files(self, files: dict[str, str], key: str | None = None) -> list[lint.Finding]:
+        """The engine's parse/validation verdict on a bundle, then our lint (see engine/lint.py)."""
+        return lint.validate(check_files(files), key, self.forms.check_model)
+
+    def version_diff(self, key: str, old: int, new: int) -> bundle_diff.VersionDiff:
+        return bundle_diff.diff_versions(key, old, self.definition_files(key, old), new,
+                                         self.definition_files(key, new))
+
+    def running_counts(self, key: str) -> dict[int, int]:
+        """Running (or failed) instances per version of a process."""
+        with self.read_session() as session:
+            return definitions.running_counts(session, key)
+
+    def migration_plan(self, instance_id: int, to_version: int) -> migration.MigrationPlan:
+        return migration.plan(self, instance_id, to_version)
+
+    def migrate_instance(self, instance_id: int, to_version: int, by: str | None = None) -> InstanceView:
+        """Move a running instance to another version of its process, or raise `MigrationRefused`."""
+        return migration.migrate(self, instance_id, to_version, by)
+
+    def save_draft(self, key: str, username: str, files: dict[str, str],
+                   base_version: int | None = None) -> studio_drafts.Draft:
+        with self.write_session.begin() as session:
+            return studio_drafts.save(session, key, username, files, base_version, self.clock.now())
+
+    def draft(self, key: str, username: str) -> studio_drafts.Draft | None:
+        with self.read_session() as session:
+            return studio_drafts.get(session, key, username)
+
+    def drafts(self, username: str) -> list[studio_drafts.Draft]:
+        with self.read_session() as session:
+            return studio_drafts.of_user(session, username)
+
+    def discard_draft(self, key: str, username: str) -> bool:
+        with self.write_session.begin() as session:
+            return studio_drafts.discard(session, key, username)
 
     # -- helpers --------------------------------------------------------------------------------------------
     @staticmethod
