@@ -1,0 +1,40 @@
+"""Data protection (POPIA): the personal data map, least-privilege redaction, subject access, erasure, retention.
+
+See docs/privacy.md. Every function takes the engine facade; none imports Flask.
+"""
+
+from .datamap import (
+    COMPLIANCE_ROLE,
+    PRIVACY_ROLES,
+    RESTRICTED,
+    PersonalField,
+    ProcessPrivacy,
+    access_basis,
+    mask,
+    process_privacy,
+    redact,
+)
+from .erasure import ENDED, ERASED_EVENT, erase_instance
+from .overview import data_map, instance_privacy, log_access, redact_for, task_holds_personal
+from .requests import (
+    ErasureRequestNotFound,
+    ErasureView,
+    approve_erasure,
+    check_officer,
+    erasure_request,
+    erasure_requests,
+    reject_erasure,
+    request_erasure,
+)
+from .retention import DEFAULT_RETENTION_DAYS, RetentionRun, check_days, due_for_retention, run_retention
+from .scrub import TOMBSTONE
+from .subjects import PORTAL_ACTORS, SubjectInstance, SubjectRecord, clean_term, find_subject
+
+__all__ = [
+    "COMPLIANCE_ROLE", "DEFAULT_RETENTION_DAYS", "ENDED", "ERASED_EVENT", "PORTAL_ACTORS", "PRIVACY_ROLES",
+    "RESTRICTED", "TOMBSTONE", "ErasureRequestNotFound", "ErasureView", "PersonalField", "ProcessPrivacy",
+    "RetentionRun", "SubjectInstance", "SubjectRecord", "access_basis", "approve_erasure", "check_days",
+    "check_officer", "clean_term", "data_map", "due_for_retention", "erase_instance", "erasure_request",
+    "erasure_requests", "find_subject", "instance_privacy", "log_access", "mask", "process_privacy", "redact",
+    "redact_for", "reject_erasure", "request_erasure", "run_retention", "task_holds_personal",
+]

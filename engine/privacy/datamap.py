@@ -1,0 +1,178 @@
+"""The personal data map: which fields of a deployed process are personal, why it holds them, who may see them.
+
+Forms mark fields `"x-personal": true` (personal information) or `"x-sensitive": true` (special personal
+information, bank details, ID numbers); `"x-identifier": true` marks a field that identifies the person on its
+own (an ID number), so a subject access search by case reference can follow it to the person's other cases.
+A process states its purpose in a process-level spiffworkflow property named `purpose`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+
+from engine.bundle import BPMN_NS, SPIFF_NS, parse_xml
+from engine.form_schema import personal_fields, properties_of
+from engine.forms import FORM_PROPERTY
+from engine.tasks import properties
+from engine.users import ADMIN_ROLE, UserView
+from engine.views import InstanceDetail
+
+COMPLIANCE_ROLE = "Compliance Officer"
+PRIVACY_ROLES = frozenset({ADMIN_ROLE, COMPLIANCE_ROLE})
+PURPOSE_PROPERTY = "purpose"
+RESTRICTED = "[restricted]"
+NO_PURPOSE = "(no purpose stated: add a `purpose` property to the process)"
+
+
+@dataclass(frozen=True)
+class PersonalField:
+    """One personal field of a process: its dotted path in the process data and where it is collected."""
+
+    path: str
+    kind: str
+    title: str
+    identifier: bool = False
+    enum: bool = False
+    string: bool = True
+    forms: tuple[str, ...] = ()
+    tasks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcessPrivacy:
+    """The personal data one deployed process version holds, its purpose, and its lanes (roles)."""
+
+    key: str
+    version: int
+    name: str
+    purpose: str
+    lanes: tuple[str, ...]
+    fields: tuple[PersonalField, ...] = field(default_factory=tuple)
+
+    @property
+    def paths(self) -> dict[str, PersonalField]:
+        return {f.path: f for f in self.fields}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "version": self.version, "name": self.name, "purpose": self.purpose,
+                "lanes": list(self.lanes),
+                "fields": [{"path": f.path, "kind": f.kind, "title": f.title, "identifier": f.identifier,
+                            "forms": list(f.forms), "tasks": list(f.tasks)} for f in self.fields]}
+
+
+def process_privacy(model, key: str, version: int) -> ProcessPrivacy:
+    """The privacy facts of a built model; computed once and kept beside the model (a version never changes)."""
+    cached = model.__dict__.get("_clientflow_privacy")
+    if cached is None:
+        cached = _build(model, key, version)
+        model.__dict__["_clientflow_privacy"] = cached
+    return cached
+
+
+def _build(model, key: str, version: int) -> ProcessPrivacy:
+    users_of = _form_users(model)
+    found: dict[str, PersonalField] = {}
+    for form_name in sorted(model.forms):
+        schema = model.forms[form_name]
+        if not isinstance(schema, dict) or schema.get("type") != "object":
+            continue  # a UI schema, or a JSON file that is not a form
+        for path, kind in personal_fields(schema).items():
+            prop = _property(schema, path)
+            known = found.get(path)
+            forms = (*known.forms, form_name) if known else (form_name,)
+            tasks = tuple(sorted({*(known.tasks if known else ()), *users_of.get(form_name, ())}))
+            strongest = "sensitive" if "sensitive" in (kind, known.kind if known else "") else "personal"
+            found[path] = PersonalField(path, strongest, prop.get("title") or path.rsplit(".", 1)[-1],
+                                        bool(prop.get("x-identifier")) or bool(known and known.identifier),
+                                        "enum" in prop, prop.get("type") == "string", forms, tasks)
+    return ProcessPrivacy(key, version, model.name, _purpose(model) or NO_PURPOSE, _lanes(model),
+                          tuple(found[p] for p in sorted(found)))
+
+
+def _property(schema: dict, path: str) -> dict:
+    node: dict = schema
+    for part in path.split("."):
+        node = properties_of(node).get(part) or {}
+    return node
+
+
+def _spec_groups(model):
+    return [g for g in (model.spec, *model.subprocess_specs.values()) if g is not None]
+
+
+def _form_users(model) -> dict[str, list[str]]:
+    """Task (or start event) names by the form file they show."""
+    users: dict[str, list[str]] = {}
+    for group in _spec_groups(model):
+        for spec in group.task_specs.values():
+            form = properties(spec).get(FORM_PROPERTY)
+            if form and (getattr(spec, "manual", False) or isinstance(spec, StartEvent)):
+                label = spec.bpmn_name or spec.bpmn_id
+                users.setdefault(form, []).append(f"start: {label}" if isinstance(spec, StartEvent) else label)
+    return users
+
+
+def _lanes(model) -> tuple[str, ...]:
+    return tuple(sorted({s.lane for g in _spec_groups(model) for s in g.task_specs.values()
+                         if getattr(s, "lane", None)}))
+
+
+def _purpose(model) -> str | None:
+    for name, text in sorted(model.files.items()):
+        if not name.endswith(".bpmn"):
+            continue
+        for process in parse_xml(text, name).iter(f"{{{BPMN_NS}}}process"):
+            if process.get("id") != model.process_id:
+                continue
+            for prop in process.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/"
+                                         f"{{{SPIFF_NS}}}property"):
+                if prop.get("name") == PURPOSE_PROPERTY and (prop.get("value") or "").strip():
+                    return prop.get("value").strip()
+    return None
+
+
+# -- least privilege ----------------------------------------------------------------------------------------
+
+def access_basis(user: UserView, privacy: ProcessPrivacy, started_by: str | None) -> str | None:
+    """Why `user` may see this instance's personal fields, or None when they may not."""
+    if user.is_admin:
+        return f"role {ADMIN_ROLE}"
+    if COMPLIANCE_ROLE in user.roles:
+        return f"role {COMPLIANCE_ROLE}"
+    shared = sorted(user.roles & set(privacy.lanes))
+    if shared:
+        return f"lane {shared[0]}"
+    if not privacy.lanes:
+        return "process without lanes (open to all staff)"
+    if started_by and started_by == user.username:
+        return "started the case"
+    return None
+
+
+def redact(detail: InstanceDetail, privacy: ProcessPrivacy, user: UserView) -> InstanceDetail:
+    """The detail as `user` may see it: personal fields and the client label masked outside their lanes."""
+    if access_basis(user, privacy, detail.instance.started_by) is not None:
+        return detail
+    paths = list(privacy.paths)
+    instance = replace(detail.instance, label=RESTRICTED if detail.instance.label else None)
+    tasks = [replace(t, label=RESTRICTED if t.label else None) for t in detail.tasks]
+    events = [replace(e, detail=mask(e.detail, paths)) for e in detail.events]
+    return replace(detail, instance=instance, data=mask(detail.data, paths), tasks=tasks, events=events)
+
+
+def mask(data: dict[str, Any], paths: list[str], token: str = RESTRICTED) -> dict[str, Any]:
+    """A copy of `data` with the value at each dotted path replaced by `token` (absent or empty ones stay)."""
+    masked = dict(data)
+    for path in paths:
+        head, _, rest = path.partition(".")
+        if head not in masked:
+            continue
+        if rest:
+            if isinstance(masked[head], dict):
+                masked[head] = mask(masked[head], [rest], token)
+        elif masked[head] not in (None, "", [], {}):
+            masked[head] = token
+    return masked
