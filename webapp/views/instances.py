@@ -11,7 +11,7 @@ from webapp.auth import INSTANCE_MANAGERS, require_login, role_required
 
 from .forms import ActionForm, CancelForm
 from .inbox import due_window, page_args
-from .tasks import attach_errors, task_data
+from .tasks import attach_errors, task_data, validate
 
 bp = Blueprint("instances", __name__)
 require_login(bp)
@@ -102,7 +102,7 @@ def start(key: str):
     form_class, initial = engine.start_form(key)
     form = (form_class or ActionForm)(formdata=request.form if request.method == "POST" else None, data=initial)
     problems: list[str] = []
-    if request.method == "POST" and form.validate():
+    if request.method == "POST" and validate(form):
         try:
             instance = engine.start(key, task_data(form) if form_class else {}, by=current_user.username)
         except InvalidTaskData as err:

@@ -62,14 +62,35 @@ def task_data(form) -> dict:
 
 
 def attach_errors(form, errors: dict[str, list[str]]) -> list[str]:
-    """Put the engine's field errors on the form's fields; returns the ones no field shows."""
+    """Put the engine's field errors (dotted paths for nested groups) on the form; returns those no field shows."""
     general = []
-    for name, messages in errors.items():
-        if name in form._fields:
-            form[name].errors = list(form[name].errors or []) + list(messages)
+    for path, messages in errors.items():
+        target = form
+        *groups, name = path.split(".")
+        for group in groups:
+            target = target[group].form if group in target._fields and hasattr(target[group], "form") else None
+            if target is None:
+                break
+        if target is not None and name in target._fields:
+            target[name].errors = list(target[name].errors or []) + list(messages)
         else:
-            general.extend(messages if name == "__all__" else [f"{name}: {m}" for m in messages])
+            general.extend(messages if path == "__all__" else [f"{path}: {m}" for m in messages])
     return general
+
+
+def validate(form) -> bool:
+    """WTForms validation, except that a nested group left wholly empty is not checked here: whether it may be
+    empty is the engine's call (an optional group may be; a required one comes back as an engine field error)."""
+    valid = form.validate()
+    for field in form:
+        if field.type == "FormField" and field.errors and _empty(field):
+            for sub in field:
+                sub.errors = []
+    return valid or not any(field.errors for field in form)
+
+
+def _empty(group) -> bool:
+    return all(not any(v.strip() for v in (sub.raw_data or []) if isinstance(v, str)) for sub in group)
 
 
 def render_task(task: TaskView, form, status: int = 200, problems: list[str] | None = None,
@@ -102,7 +123,7 @@ def complete(task_id: str):
         return _gone()
     form = build_form(task, request.form)
     version = request.form.get("expected_version", type=int)
-    if not form.validate():
+    if not validate(form):
         return render_task(task, form, 422, version=version)
     try:
         engine.complete(task.id, task_data(form), by=current_user.username, expected_version=version)
