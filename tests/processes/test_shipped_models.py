@@ -1,0 +1,90 @@
+"""The shipped models as files: they deploy, every element is drawn, every human task has a lane and a form."""
+
+import json
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from engine.form_schema import check_form
+from tests.processes.flow import PROCESSES
+
+FORMS = PROCESSES.parent / "forms"
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+      "dc": "http://www.omg.org/spec/DD/20100524/DC", "di": "http://www.omg.org/spec/DD/20100524/DI",
+      "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+MODELS = sorted(PROCESSES.glob("*.bpmn"))
+PREFIXES = {"complaint_handling": "CMP", "client_onboarding": "ONB", "feedback": "FBK", "suggestion": "SUG"}
+LANES = {
+    "complaint_handling": ["Client", "Customer Care Agent", "Supervisor", "Manager"],
+    "client_onboarding": ["Client", "Relationship Manager", "Onboarding Officer", "Compliance Officer",
+                          "IT/Portal Admin"],
+}
+
+
+def test_every_shipped_process_deploys(engine):
+    results = engine.deploy_each(PROCESSES)
+    assert sorted(r.key for r in results) == sorted(PREFIXES)
+
+
+@pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
+def test_diagram_draws_every_element_inside_its_lane(path: Path):
+    root = etree.parse(str(path)).getroot()
+    process = root.find("bpmn:process", NS)
+    assert process.get("id") == path.stem
+    prefix = process.find("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)
+    assert (prefix.get("name"), prefix.get("value")) == ("referencePrefix", PREFIXES[path.stem])
+    shapes = {s.get("bpmnElement"): s.find("dc:Bounds", NS) for s in root.iterfind(".//bpmndi:BPMNShape", NS)}
+    edges = {e.get("bpmnElement"): e.findall("di:waypoint", NS) for e in root.iterfind(".//bpmndi:BPMNEdge", NS)}
+    lanes = {lane.get("id"): lane for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)}
+    if path.stem in LANES:
+        assert [lane.get("name") for lane in lanes.values()] == LANES[path.stem]
+    lane_of = {ref.text: lane_id for lane_id, lane in lanes.items() for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
+    pool = _box(shapes[root.find(".//bpmn:participant", NS).get("id")])
+    for lane_id in lanes:
+        assert _inside(_box(shapes[lane_id]), pool), lane_id
+    nodes = [n for n in process if n.get("id") and n.tag.split("}")[1] not in ("laneSet", "sequenceFlow")]
+    for node in nodes:
+        element = node.get("id")
+        assert element in shapes, f"{element} has no shape"
+        assert element in lane_of, f"{element} is in no lane"
+        if node.tag.endswith("boundaryEvent"):
+            continue
+        assert _inside(_box(shapes[element]), _box(shapes[lane_of[element]])), f"{element} outside its lane"
+    for flow in process.iterfind("bpmn:sequenceFlow", NS):
+        points = edges[flow.get("id")]
+        assert len(points) >= 2, flow.get("id")
+        for a, b in zip(points, points[1:], strict=False):  # orthogonal segments only
+            assert a.get("x") == b.get("x") or a.get("y") == b.get("y"), flow.get("id")
+
+
+@pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
+def test_user_tasks_have_a_lane_and_a_form_inside_the_subset(path: Path):
+    root = etree.parse(str(path)).getroot()
+    lane_refs = {ref.text for ref in root.iterfind(".//bpmn:flowNodeRef", NS)}
+    tasks = root.findall(".//bpmn:userTask", NS) + root.findall(".//bpmn:startEvent", NS)
+    for task in tasks:
+        props = {p.get("name"): p.get("value") for p in task.iterfind(".//spiffworkflow:property", NS)}
+        assert task.get("id") in lane_refs
+        schema = json.loads((FORMS / props["formJsonSchemaFilename"]).read_text())
+        ui = json.loads((FORMS / props["formUiSchemaFilename"]).read_text())
+        check_form(schema, ui)
+
+
+def test_every_form_file_is_used():
+    named = set()
+    for path in MODELS:
+        for prop in etree.parse(str(path)).getroot().iterfind(".//spiffworkflow:property", NS):
+            if prop.get("name").startswith("form"):
+                named.add(prop.get("value"))
+    assert {p.name for p in FORMS.glob("*.json")} == named
+
+
+def _box(bounds):
+    return tuple(float(bounds.get(k)) for k in ("x", "y", "width", "height"))
+
+
+def _inside(inner, outer) -> bool:
+    x, y, w, h = inner
+    ox, oy, ow, oh = outer
+    return ox <= x and oy <= y and x + w <= ox + ow and y + h <= oy + oh
