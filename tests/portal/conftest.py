@@ -5,16 +5,20 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from engine import ManualClock
+from webapp.portal.forms import DEFAULT_INTAKES
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
 PUBLIC_URL = "http://portal.test"
 COMPLAINT = {"description": "The concentrate delivery was 12 days late.", "remedy_sought": "Refund the transport fee.",
              "category": "delivery", "client_name": "Thandi Mokoena", "client_email": "thandi@example.com"}
+RESOLVED = {"findings": "The carrier lost the load sheet at the weighbridge.",
+            "resolution": "We refunded the transport fee and changed carrier for your route."}
 
 
 @pytest.fixture
@@ -25,7 +29,9 @@ def clock():
 
 @pytest.fixture
 def app_config(app_config, clock):
-    return {**app_config, "CLOCK": clock, "SCHEDULE_JOBS": False, "PUBLIC_URL": PUBLIC_URL}
+    inquiry = {"key": "inquiry", "title": "Ask a question", "email_required": True}
+    return {**app_config, "CLOCK": clock, "SCHEDULE_JOBS": False, "PUBLIC_URL": PUBLIC_URL,
+            "PORTAL_INTAKES": {**DEFAULT_INTAKES, "inquiry": inquiry}}
 
 
 @pytest.fixture
@@ -44,10 +50,11 @@ def staff(make_user):
 
 @pytest.fixture
 def text():
-    """A response's text without tags and with single spaces."""
+    """A response's text without tags and with single spaces (none before a full stop or comma)."""
 
     def of(response) -> str:
-        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).strip()
+        flat = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+        return re.sub(r" ([.,])", r"\1", flat).strip()
     return of
 
 
@@ -66,3 +73,37 @@ def log_complaint(client, shipped):
 def address(n: int) -> dict:
     """Test-client keyword arguments for a request from another client address."""
     return {"environ_base": {"REMOTE_ADDR": f"198.51.100.{n}"}}
+
+
+
+def complete(engine, instance_id, element_id, data, by="agent"):
+    engine.live.clear()
+    [task] = [t for t in engine.tasks(instance_id=instance_id) if t.element_id == element_id]
+    return engine.complete(task.id, data, by=by)
+
+
+@pytest.fixture
+def closed_complaint(engine, shipped, staff):
+    """A complaint logged by a client and closed: its survey invitation has gone out."""
+    instance = engine.start("complaint_handling", {**COMPLAINT, "channel": "website"}, by="agent")
+    complete(engine, instance.id, "register", {"severity": "low", "handler_email": "agent@example.com"})
+    complete(engine, instance.id, "investigate", RESOLVED)
+    complete(engine, instance.id, "follow_up", {"contacted_via": "phone", "client_satisfied": True})
+    assert engine.instance(instance.id).status == "completed"
+    return engine.instance(instance.id)
+
+
+@pytest.fixture
+def waiting_inquiry(engine, shipped, staff):
+    """An inquiry whose agent asked the client for more information (it waits for message `more_info`)."""
+    instance = engine.start("inquiry", {"question": "Why is my bill so high?", "client_email": "sipho@example.com"},
+                            by="agent")
+    complete(engine, instance.id, "assess", {})
+    return engine.instance(instance.id)
+
+
+def link_path(app, make, *args) -> str:
+    with app.app_context():
+        url = make(*args)
+    assert url.startswith(PUBLIC_URL + "/portal/")
+    return urlsplit(url).path

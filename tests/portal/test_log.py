@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from engine.models import ProcessInstance
-from tests.portal.conftest import COMPLAINT
+from tests.portal.conftest import COMPLAINT, address
 
 
 def instance_count(engine) -> int:
@@ -61,3 +61,18 @@ def test_suggestion_may_be_anonymous(client, engine, shipped):
 def test_unknown_intake_is_not_found(client, shipped):
     assert client.get("/portal/onboarding/new").status_code == 404
     assert client.post("/portal/complaint_handling/new", data=COMPLAINT).status_code == 404
+
+
+def test_over_the_limit_submissions_get_429_and_start_nothing(app, client, engine, shipped, clock, text):
+    app.config["PORTAL_RATE_LIMITS"] = {"submit": (2, 3600)}
+    for _ in range(2):
+        assert client.post("/portal/complaint/new", data=COMPLAINT).status_code == 303
+    response = client.post("/portal/suggestion/new", data={"suggestion": "Please open the office on Saturdays."})
+    assert response.status_code == 429
+    assert "Please wait a moment" in text(response) and "Nothing was changed" in text(response)
+    assert 0 < int(response.headers["Retry-After"]) <= 3600
+    assert instance_count(engine) == 2
+    assert client.post("/portal/complaint/new", data=COMPLAINT, **address(3)).status_code == 303
+    clock.advance(hours=1)
+    assert client.post("/portal/complaint/new", data=COMPLAINT).status_code == 303
+    assert instance_count(engine) == 4
