@@ -136,8 +136,10 @@ class FormService:
         formdata, errors = to_formdata(schema, ui or {}, values)
         form = form_class(formdata=formdata)
         form.validate()
+        wrong_groups = tuple(f"{path}." for path in errors)  # a group of the wrong type: its fields add nothing
         for path, messages in _flat_errors(form.errors).items():
-            errors.setdefault(path, messages)
+            if not path.startswith(wrong_groups):
+                errors.setdefault(path, messages)
         cleaned = form_json(form)
         for name in _absent_optional_objects(schema, values):
             errors = {p: m for p, m in errors.items() if not p.startswith(f"{name}.")}
@@ -186,8 +188,11 @@ def _absent_optional_objects(schema: dict, values: dict[str, Any]) -> list[str]:
     """Optional nested objects the data says nothing about: their inner required fields do not apply."""
     required = required_of(schema)
     return [name for name, prop in properties_of(schema).items()
-            if prop["type"] == "object" and name not in required
-            and not any(v not in (None, "", []) for v in (values.get(name) or {}).values())]
+            if prop["type"] == "object" and name not in required and _blank_group(values.get(name))]
+
+
+def _blank_group(value: Any) -> bool:
+    return value is None or (isinstance(value, dict) and all(v in (None, "", []) for v in value.values()))
 
 
 def _flat_errors(errors: dict, prefix: str = "") -> dict[str, list[str]]:

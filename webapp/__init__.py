@@ -51,6 +51,9 @@ def register_blueprints(app: Flask) -> None:
     auth.init_app(app)
     for blueprint in (main.bp, auth_views.bp, inbox.bp, tasks.bp, instances.bp, admin.bp, portal.bp):
         app.register_blueprint(blueprint)
+    from .views import privacy as privacy_views
+
+    app.register_blueprint(privacy_views.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: nothing for a forged cross-site request to ride on
     app.register_blueprint(api.bp)
 

@@ -9,6 +9,7 @@ from engine.errors import InvalidInput, NotAllowed, ProcessNotFound, TaskNotFoun
 from flask import g, jsonify, request, url_for
 
 from webapp import get_engine
+from webapp.access import log_access, redacted
 from webapp.auth import INSTANCE_MANAGERS, check_role
 from webapp.views.inbox import due_filter
 
@@ -128,7 +129,8 @@ def instances():
 
 @bp.get("/instances/<int(max=2147483647):instance_id>")
 def instance(instance_id: int):
-    return jsonify(get_engine().instance_detail(instance_id).as_dict())
+    log_access("instance", instance_id=instance_id)
+    return jsonify(redacted(get_engine().instance_detail(instance_id)).as_dict())
 
 
 @bp.post("/instances/<int(max=2147483647):instance_id>/cancel")
@@ -160,6 +162,7 @@ def task(task_id: str):
     found = get_engine().task(checked_task_id(task_id))
     if not g.api_user.may_work_in(found.lane):
         raise NotAllowed(f"{g.api_user.username} does not have the role {found.lane!r} this task needs")
+    log_access("task", task=found)
     return jsonify(found.as_dict())
 
 

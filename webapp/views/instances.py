@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from webapp import get_engine
+from webapp.access import log_access, redacted
 from webapp.auth import INSTANCE_MANAGERS, require_login, role_required
 
 from .forms import ActionForm, CancelForm
@@ -54,7 +55,8 @@ def index():
 
 @bp.get("/instances/<int(max=2147483647):instance_id>")
 def show(instance_id: int):
-    detail = get_engine().instance_detail(instance_id)
+    detail = redacted(get_engine().instance_detail(instance_id))
+    log_access("instance", instance_id=instance_id)
     files = list(diagram_files(detail.instance.key, detail.instance.version))
     now, soon = due_window()
     diagram = diagram_state(detail)

@@ -17,6 +17,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from webapp import get_engine
+from webapp.access import log_access
 from webapp.auth import require_login
 
 from .forms import ActionForm, DecisionForm, JsonDataForm
@@ -100,6 +101,7 @@ def render_task(task: TaskView, form, status: int = 200, problems: list[str] | N
     instance = engine.instance(task.instance_id)
     compliance = task.lane == COMPLIANCE_LANE
     context = engine.task_context(task.id)
+    log_access("task", task=task, context=context)
     now, soon = due_window()
     return render_template("tasks/task.html", task=task, form=form, instance=instance, context=context,
                            compliance=compliance, problems=problems or [], now=now, soon=soon,
