@@ -15,7 +15,7 @@ from engine.models import Timer
 from flask import current_app
 from sqlalchemy import select
 
-from . import get_engine, mail, outbox
+from . import get_engine, mail, outbox, signing
 from .queues import get_redis
 from .scheduling import Settings, schedule_timers, take_leases
 
@@ -80,7 +80,9 @@ def send_notification(notification_id: int) -> str:
     if delivery is None:
         return "skipped"
     try:
-        rendered = mail.render(delivery.template, delivery.payload)
+        # Portal links (status, survey, reply) are signed and dated when the mail is made, never stored.
+        links = signing.mail_links(delivery.template, delivery.instance_id, delivery.payload)
+        rendered = mail.render(delivery.template, {**links, **delivery.payload})
     except mail.UnknownTemplate as err:
         outbox.mark_failed(engine, delivery, str(err))
         log.warning("notification %s (%s) failed: %s", delivery.id, delivery.template, err)

@@ -107,3 +107,34 @@ def link_path(app, make, *args) -> str:
         url = make(*args)
     assert url.startswith(PUBLIC_URL + "/portal/")
     return urlsplit(url).path
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) that keeps what it receives."""
+    from tests.worker.harness import SmtpServer
+
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def deliver(app, engine):
+    """Send every pending notification with the worker's job (real SMTP); returns how many were sent."""
+    from sqlalchemy import select
+
+    from engine.models import Notification
+    from webapp.jobs import send_notification
+
+    def run() -> int:
+        with engine.read_session() as session:
+            pending = list(session.scalars(select(Notification.id).where(Notification.status == "pending")))
+        with app.app_context():
+            return sum(send_notification(n) == "sent" for n in pending)
+    return run
+
+
+def mail_text(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
