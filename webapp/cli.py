@@ -316,6 +316,7 @@ def users_token(engine, name, label):
 
 main.add_command(bench)
 
+import webapp.privacy_cli  # noqa: E402,F401 - `clientflow privacy ...` attaches itself to `main`
 
 # -- running the pieces (docs/operations.md) ----------------------------------------------------------------
 

@@ -13,8 +13,15 @@ from werkzeug.serving import make_server
 CHROMIUM = os.environ.get("CLIENTFLOW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
-MODELS = Path(__file__).resolve().parents[1] / "webapp" / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = ROOT / "tests" / "webapp" / "fixtures"
+PROCESSES = ROOT / "processes"
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    """Where screenshots go: docs/img when CLIENTFLOW_SCREENSHOTS=1 (to refresh the docs), else a temp folder."""
+    return ROOT / "docs" / "img" if os.environ.get("CLIENTFLOW_SCREENSHOTS") == "1" else tmp_path
 
 
 @pytest.fixture
