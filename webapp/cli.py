@@ -314,10 +314,6 @@ def users_token(engine, name, label):
     click.echo(token)
 
 
-main.add_command(bench)
-
-import webapp.privacy_cli  # noqa: E402,F401 - `clientflow privacy ...` attaches itself to `main`
-
 # -- running the pieces (docs/operations.md) ----------------------------------------------------------------
 
 def _log_to_stderr() -> None:
@@ -391,3 +387,8 @@ def _seed_demo(app) -> None:
         click.echo(f"demo: started {line}")
     for problem in summary.problems:
         click.echo(f"demo: {problem}", err=True)
+
+
+main.add_command(bench)
+
+import webapp.privacy_cli  # noqa: E402,F401 - `clientflow privacy ...` attaches itself to `main`

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from engine.errors import ConcurrentUpdate
 from engine.models import Timer
@@ -16,15 +16,15 @@ from flask import current_app
 from sqlalchemy import select
 
 from . import get_engine, mail, outbox, signing
+from .dispatcher import EXTENSION
 from .queues import get_redis
 from .scheduling import Settings, schedule_timers, take_leases
 
 log = logging.getLogger(__name__)
 
 CONFLICT_RETRIES = 5
-# Sleeping this long in the job costs less than a round trip through RQ's whole-second scheduler.
-INLINE_WAIT = 0.1
-EARLY_CHECKS = 3
+# The worker holds an early timer itself when it is due within this long; later ones go back to RQ's scheduler.
+HOLD_AT_MOST = timedelta(seconds=10)
 
 
 class DeliveryDeferred(Exception):
@@ -32,24 +32,24 @@ class DeliveryDeferred(Exception):
 
 
 def fire_timer(timer_id: int) -> str:
-    """Fire a timer when due: 'fired', 'done' (fired or cancelled before), or 'rescheduled' (woken early)."""
+    """Fire a timer if due: 'fired', 'done' (fired or cancelled before); or, when woken early, 'held' (the worker
+    enqueues it again at the due time) or 'rescheduled' (back to RQ's scheduler)."""
     engine = get_engine()
-    for _ in range(EARLY_CHECKS):
-        outcome = _fire_despite_conflicts(engine, timer_id)
-        if outcome != "early":
-            return outcome
-        due = _due_at(engine, timer_id)
-        wait = (due - engine.clock.now()).total_seconds() if due else 0.0
-        if wait > INLINE_WAIT:
-            break
-        time.sleep(max(wait, 0.001))
-    else:
-        due = _due_at(engine, timer_id)
+    outcome = _fire_despite_conflicts(engine, timer_id)
+    if outcome != "early":
+        return outcome
+    due = _due_at(engine, timer_id)
     if due is None:
         return "done"
+    now = engine.clock.now()
     settings = Settings.from_config(current_app.config)
-    # We hold this timer's lease: renew it and put the job back for the due time.
-    schedule_timers(get_redis(), [(timer_id, due)], engine.clock.now(), settings, force=True)
+    redis = get_redis()
+    # This job holds the timer's lease: renew it past the due time whichever way the timer goes on.
+    take_leases(redis, "timer", [(timer_id, due + settings.lease)], now, force=True)
+    dispatcher = current_app.extensions.get(EXTENSION)
+    if dispatcher is not None and due - now <= HOLD_AT_MOST and dispatcher.hold(timer_id, due):
+        return "held"
+    schedule_timers(redis, [(timer_id, due)], now, settings, force=True, lead=timedelta(0))
     return "rescheduled"
 
 

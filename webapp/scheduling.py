@@ -31,6 +31,9 @@ TIMER_JOB_OPTIONS = {"job_timeout": 120, "result_ttl": 300, "failure_ttl": 7 * 2
 NOTIFICATION_JOB_OPTIONS = {"job_timeout": 180, "result_ttl": 300, "failure_ttl": 7 * 24 * 3600}
 
 DEFAULT_LEASE_SECONDS = 10.0
+# RQ's scheduler works in whole seconds; its job comes this much before the due time and the worker holds the timer
+# for the last stretch (webapp/dispatcher.py), so a timer fires on time to the millisecond, not the second.
+DEFAULT_TIMER_LEAD_SECONDS = 2.0
 DEFAULT_MAIL_RETRY_INTERVALS = (10, 60, 300, 1800, 7200)
 # After Redis refused once, saves skip scheduling for a while instead of each waiting for a timeout.
 REDIS_DOWN_PAUSE = 10.0
@@ -41,13 +44,16 @@ class Settings:
     """The scheduling knobs of one app (from its config)."""
 
     lease: timedelta = timedelta(seconds=DEFAULT_LEASE_SECONDS)
+    timer_lead: timedelta = timedelta(seconds=DEFAULT_TIMER_LEAD_SECONDS)
     mail_retry_intervals: tuple[int, ...] = DEFAULT_MAIL_RETRY_INTERVALS
     sweep_interval: float = 2.0
 
     @classmethod
     def from_config(cls, config) -> Settings:
         intervals = config.get("MAIL_RETRY_INTERVALS") or DEFAULT_MAIL_RETRY_INTERVALS
+        lead = config.get("TIMER_LEAD_SECONDS")
         return cls(lease=timedelta(seconds=float(config.get("JOB_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS)),
+                   timer_lead=timedelta(seconds=float(DEFAULT_TIMER_LEAD_SECONDS if lead is None else lead)),
                    mail_retry_intervals=tuple(int(i) for i in intervals),
                    sweep_interval=float(config.get("SWEEP_INTERVAL") or 2.0))
 
@@ -79,8 +85,10 @@ def take_leases(redis: Redis, kind: str, items: Iterable[tuple[int, datetime]], 
 
 
 def schedule_timers(redis: Redis, timers: Iterable[tuple[int, datetime]], now: datetime, settings: Settings, *,
-                    force: bool = False) -> int:
-    """Enqueue `fire_timer` for each (timer id, due) whose lease we get: at its due time, or now if overdue."""
+                    force: bool = False, lead: timedelta | None = None) -> int:
+    """Enqueue `fire_timer` for each (timer id, due) whose lease we get: `lead` (default: the settings') before
+    its due time, or now if that has passed."""
+    lead = settings.timer_lead if lead is None else lead
     timers = list(timers)
     queue = Queue(TIMER_QUEUE, connection=redis)
     taken = take_leases(redis, "timer", [(i, max(due, now) + settings.lease) for i, due in timers], now, force=force)
@@ -88,11 +96,11 @@ def schedule_timers(redis: Redis, timers: Iterable[tuple[int, datetime]], now: d
     for (timer_id, due), ours in zip(timers, taken, strict=True):
         if not ours:
             continue
-        if due <= now:
+        if due - lead <= now:
             queue.enqueue(TIMER_JOB, timer_id, **TIMER_JOB_OPTIONS)
         else:
-            # RQ's scheduler works in whole seconds and may start this up to 1 s early; the job checks.
-            queue.enqueue_at(due, TIMER_JOB, timer_id, **TIMER_JOB_OPTIONS)
+            # Whole seconds, and up to one early on top of the lead: the job checks the due time itself.
+            queue.enqueue_at(due - lead, TIMER_JOB, timer_id, **TIMER_JOB_OPTIONS)
         count += 1
     return count
 

@@ -29,9 +29,10 @@ def worker_environment(app: Flask) -> dict[str, str]:
             "CLIENTFLOW_INSTANCE_PATH": app.instance_path}
 
 
-def start_worker(env: dict[str, str], args: Sequence[str] = ()) -> subprocess.Popen:
-    """`clientflow worker` as a child process."""
-    return subprocess.Popen([sys.executable, "-m", "webapp", "worker", *args], env=env)
+def start_worker(env: dict[str, str], args: Sequence[str] = (), output=None) -> subprocess.Popen:
+    """`clientflow worker` as a child process (its log to `output`, a file, when given)."""
+    return subprocess.Popen([sys.executable, "-m", "webapp", "worker", *args], env=env, stdout=output,
+                            stderr=subprocess.STDOUT if output else None)
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:

@@ -34,8 +34,8 @@ class SweepResult:
 def sweep(engine, redis: Redis, settings: Settings) -> SweepResult:
     """Schedule every timer and notification due before the next sweep whose lease is free; returns the counts."""
     now = engine.clock.now()
-    # Looking one interval ahead lets a rescheduled timer still go out through enqueue_at, on time.
-    horizon = now + timedelta(seconds=settings.sweep_interval + 1)
+    # Looking one interval (plus the timer lead) ahead lets a rescheduled timer still go out early enough to be on time.
+    horizon = now + settings.timer_lead + timedelta(seconds=settings.sweep_interval + 1)
     timers = [(t.id, t.due_at) for t in engine.due_timers(horizon, limit=BATCH)]
     notifications = outbox.due_notifications(engine, horizon, limit=BATCH)
     return SweepResult(schedule_timers(redis, timers, now, settings),

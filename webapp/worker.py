@@ -11,15 +11,19 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
+from datetime import timedelta
 from uuid import uuid4
 
 from flask import Flask
 from redis import Redis
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 from rq import exceptions as rq_exceptions
 from rq.scheduler import RQScheduler
 
-from .queues import QUEUES, connect, redis_url
+from . import jobs
+from .dispatcher import EXTENSION, Dispatcher
+from .queues import QUEUES, TIMER_QUEUE, connect, redis_url
+from .scheduling import TIMER_JOB, TIMER_JOB_OPTIONS, Settings, schedule_timers
 from .sweeper import Sweeper
 
 log = logging.getLogger(__name__)
@@ -68,13 +72,26 @@ def release_dead_schedulers(redis: Redis, queue_names: Sequence[str]) -> list[st
     return freed
 
 
+def _dispatcher(app: Flask, redis: Redis) -> Dispatcher:
+    def fire(timer_id: int) -> str:
+        with app.app_context():
+            return jobs.fire_timer(timer_id)
+
+    def fallback(timer_id: int) -> None:
+        Queue(TIMER_QUEUE, connection=redis).enqueue(TIMER_JOB, timer_id, at_front=True, **TIMER_JOB_OPTIONS)
+
+    return Dispatcher(app.extensions["clientflow"].clock, fire, fallback)
+
+
 def run_worker(app: Flask, queue_names: Sequence[str] = QUEUES, *, burst: bool = False,
                name: str | None = None) -> bool:
     """Work the queues until stopped (SIGTERM/SIGINT finish the current job first) or, with `burst`, until empty."""
     name = name or f"{socket.gethostname()}.{os.getpid()}.{uuid4().hex[:6]}"
     redis = connect(redis_url(app, start=True))
     release_dead_schedulers(redis, queue_names)
+    engine = app.extensions["clientflow"]
     sweeper = Sweeper(app, name)
+    dispatcher = _dispatcher(app, redis)
     with app.app_context():
         worker = SimpleWorker(list(queue_names), connection=redis, name=name, worker_ttl=WORKER_TTL,
                               maintenance_interval=MAINTENANCE_INTERVAL)
@@ -82,7 +99,14 @@ def run_worker(app: Flask, queue_names: Sequence[str] = QUEUES, *, burst: bool =
             sweeper.sweep_once(take_turn=False)
         else:
             sweeper.start()
+            dispatcher.start()
+            app.extensions[EXTENSION] = dispatcher
         try:
             return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
         finally:
             sweeper.stop()
+            app.extensions.pop(EXTENSION, None)
+            held = dispatcher.stop()
+            if held:  # back to RQ's scheduler, rather than waiting for their leases to run out
+                schedule_timers(redis, held, engine.clock.now(), Settings.from_config(app.config), force=True,
+                                lead=timedelta(0))

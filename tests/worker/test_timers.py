@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import timedelta
 
 from click.testing import CliRunner
 from rq import Queue, SimpleWorker
@@ -15,8 +16,11 @@ from rq.scheduler import RQScheduler
 from engine import ManualClock
 from tests.worker.harness import wait_until
 from webapp.cli import main
+from webapp.dispatcher import EXTENSION, Dispatcher
+from webapp.jobs import fire_timer
 from webapp.queues import QUEUES, TIMER_QUEUE
-from webapp.worker import release_dead_schedulers, run_worker
+from webapp.scheduling import Settings
+from webapp.worker import _dispatcher, release_dead_schedulers, run_worker
 
 
 def reminder(engine, delay="PT2S", hold=0):
@@ -53,10 +57,40 @@ def test_job_woken_early_puts_itself_back_for_the_due_time(models, app, redis_db
     assert Job.fetch(early.id, connection=redis_db.client).return_value() == "rescheduled"
     assert engine.timers(instance.id)[0].fired_at is None
     scheduled = ScheduledJobRegistry(queue=queue)
-    due_second = int(timer.due_at.timestamp())
     jobs = [Job.fetch(i, connection=redis_db.client) for i in scheduled.get_job_ids()]
-    assert [j.args for j in jobs] == [(timer.id,), (timer.id,)]  # the one from the save, and the put-back one
-    assert {int(scheduled.get_scheduled_time(j).timestamp()) for j in jobs} == {due_second}
+    assert [j.args for j in jobs] == [(timer.id,), (timer.id,)]
+    # The save's job comes the timer lead ahead; without a dispatcher to hold it, the early one goes back for
+    # the due second itself.
+    lead = Settings.from_config(app.config).timer_lead
+    assert {int(scheduled.get_scheduled_time(j).timestamp()) for j in jobs} == {
+        int((timer.due_at - lead).timestamp()), int(timer.due_at.timestamp())}
+
+
+def test_worker_holds_an_early_timer_and_fires_it_at_its_due_time(models, app, redis_db):
+    engine = models
+    instance = reminder(engine, "PT1.5S")
+    [timer] = engine.timers(instance.id)
+    dispatcher = _dispatcher(app, redis_db.client)
+    dispatcher.start()
+    app.extensions[EXTENSION] = dispatcher
+    try:
+        with app.app_context():
+            assert fire_timer(timer.id) == "held"
+        assert engine.timers(instance.id)[0].fired_at is None
+        wait_until(lambda: engine.timers(instance.id)[0].fired_at, 5, interval=0.02, what="the held timer to fire")
+    finally:
+        assert dispatcher.stop() == []
+    [timer] = engine.timers(instance.id)
+    assert timer.due_at <= timer.fired_at < timer.due_at + timedelta(milliseconds=250)
+
+
+def test_a_stopping_worker_hands_back_the_timers_it_holds(app, redis_db):
+    clock = ManualClock()
+    dispatcher = Dispatcher(clock, fire=lambda timer_id: None, fallback=lambda timer_id: None)
+    dispatcher.start()
+    assert dispatcher.hold(7, clock.now() + timedelta(seconds=30))
+    assert dispatcher.stop() == [(7, clock.now() + timedelta(seconds=30))]
+    assert not dispatcher.hold(8, clock.now())
 
 
 def test_burst_worker_sweeps_up_overdue_timers_never_scheduled(app_config, request, order_bundle):
