@@ -65,7 +65,6 @@ def test_onboarding_through_the_compliance_gate(people, sign_in, engine, screens
 
     cora = sign_in("cora")
     cora.goto("/inbox/?view=group")
-    cora.screenshot(path=str(screenshots / "inbox.png"), full_page=True)
     cora.locator("tr", has_text="Compliance sign-off").get_by_role("button", name="Claim").click()
     cora.get_by_text("Collected information").wait_for()
     assert cora.locator(".review").get_by_text("2019/123456/07").is_visible()
