@@ -44,18 +44,19 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import api, auth, portal
-    from .views import admin, inbox, instances, main, tasks
+    from . import api, auth, portal, studio
+    from .views import admin, inbox, instances, main, reports, tasks
     from .views import auth as auth_views
 
     auth.init_app(app)
-    for blueprint in (main.bp, auth_views.bp, inbox.bp, tasks.bp, instances.bp, admin.bp, portal.bp):
+    for blueprint in (main.bp, auth_views.bp, inbox.bp, tasks.bp, instances.bp, admin.bp, portal.bp, reports.bp):
         app.register_blueprint(blueprint)
     from .views import privacy as privacy_views
 
     app.register_blueprint(privacy_views.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: nothing for a forged cross-site request to ride on
     app.register_blueprint(api.bp)
+    app.register_blueprint(studio.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

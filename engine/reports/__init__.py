@@ -17,7 +17,7 @@ from .milestones import MILESTONES, PROCESS_MILESTONES, milestone_map
 from .tables import Context, Table
 
 __all__ = ["Filters", "parse_filters", "parse_month", "MILESTONES", "PROCESS_MILESTONES", "Table", "TABLES",
-           "dashboard", "table", "monthly_summary", "headline"]
+           "dashboard", "table", "monthly_summary", "headline", "categories"]
 
 # name -> (title, columns, query); the order is the dashboard's.
 TABLES: dict[str, tuple[str, tuple[str, ...], Callable[[Context], list[tuple]]]] = {
@@ -105,10 +105,14 @@ def headline(reports: dict[str, Table]) -> list[tuple[str, object, str]]:
     ]
 
 
-def monthly_summary(conn, month: date, now: datetime, process: str | None = None, overrides: Overrides = None
-                    ) -> tuple[Filters, dict[str, Table], Table]:
+def categories(conn) -> list[str]:
+    """Every category value cases have (for the category filter)."""
+    return tables.categories(conn)
+
+
+def monthly_summary(conn, first: date, last: date, now: datetime, process: str | None = None,
+                    overrides: Overrides = None) -> tuple[Filters, dict[str, Table], Table]:
     """A month's dashboard and its key figures as a table (metric, value, unit)."""
-    first, last = parse_month(month.strftime("%Y-%m"), month)
     filters = Filters(first, last, process)
     reports = dashboard(conn, filters, now, overrides)
     summary = Table("monthly_summary", f"Service summary {first:%B %Y}", ("metric", "value", "unit"),

@@ -283,6 +283,11 @@ def wip(ctx: Context) -> list[tuple]:
                   key=lambda row: (-row[1], row[0]))
 
 
+def categories(conn) -> list[str]:
+    stmt = select(FACT.c.value).where(FACT.c.name == "category").distinct().order_by(FACT.c.value)
+    return list(conn.execute(stmt).scalars())
+
+
 def seconds_since(moment, now: datetime) -> float | None:
     if moment is None:
         return None

@@ -142,3 +142,16 @@ def clock():
 @pytest.fixture
 def app_config(app_config, clock):
     return {**app_config, "CLOCK": clock}
+
+
+@pytest.fixture
+def signed_in(app, make_user):
+    """A test client signed in as a new user with these roles."""
+
+    def sign_in(username: str, *roles: str):
+        make_user(username, *roles)
+        client = app.test_client()
+        response = client.post("/login", data={"username": username, "password": "password123"})
+        assert response.status_code == 302, response.text
+        return client
+    return sign_in
