@@ -29,16 +29,25 @@ def clock():
 
 @pytest.fixture
 def app_config(app_config, clock):
+    return portal_config(app_config, clock)
+
+
+def portal_config(app_config: dict, clock) -> dict:
+    """The portal tests' app settings: the clock, no RQ scheduling, a public URL, the inquiry intake too."""
     inquiry = {"key": "inquiry", "title": "Ask a question", "email_required": True}
     return {**app_config, "CLOCK": clock, "SCHEDULE_JOBS": False, "PUBLIC_URL": PUBLIC_URL,
             "PORTAL_INTAKES": {**DEFAULT_INTAKES, "inquiry": inquiry}}
 
 
-@pytest.fixture
-def shipped(engine):
+def deploy_models(engine) -> None:
     """Every shipped process, and the inquiry model (a case that asks the client for more information)."""
     engine.deploy_each(ROOT / "processes", by="process-owner")
     engine.deploy(FIXTURES / "inquiry", by="process-owner")
+
+
+@pytest.fixture
+def shipped(engine):
+    deploy_models(engine)
     return engine
 
 
@@ -120,20 +129,22 @@ def smtp_server():
     server.stop()
 
 
-@pytest.fixture
-def deliver(app, engine):
+def send_pending(app, engine) -> int:
     """Send every pending notification with the worker's job (real SMTP); returns how many were sent."""
     from sqlalchemy import select
 
     from engine.models import Notification
     from webapp.jobs import send_notification
 
-    def run() -> int:
-        with engine.read_session() as session:
-            pending = list(session.scalars(select(Notification.id).where(Notification.status == "pending")))
-        with app.app_context():
-            return sum(send_notification(n) == "sent" for n in pending)
-    return run
+    with engine.read_session() as session:
+        pending = list(session.scalars(select(Notification.id).where(Notification.status == "pending")))
+    with app.app_context():
+        return sum(send_notification(n) == "sent" for n in pending)
+
+
+@pytest.fixture
+def deliver(app, engine):
+    return lambda: send_pending(app, engine)
 
 
 def mail_text(message) -> str:
