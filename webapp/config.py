@@ -30,6 +30,8 @@ def from_environment(instance_path: Path) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SMTP_URL": env.get("SMTP_URL") or None,
         "MAIL_FROM": env.get("MAIL_FROM", "clientflow <no-reply@clientflow.local>"),
+        # Where clients reach the portal, for the signed links in mails (workers have no request to go by).
+        "PUBLIC_URL": env.get("CLIENTFLOW_PUBLIC_URL") or None,
         # Timers and notifications on RQ (docs/operations.md): sweep period, job lease, mail retry backoff.
         "SWEEP_INTERVAL": float(env.get("CLIENTFLOW_SWEEP_INTERVAL", "2")),
         "JOB_LEASE_SECONDS": float(env.get("CLIENTFLOW_JOB_LEASE_SECONDS", "10")),

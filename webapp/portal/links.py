@@ -53,6 +53,8 @@ def survey(token: str):
         return refused(err.reason)
     except (InstanceNotFound, ProcessNotFound):
         return refused("invalid")
+    if form_class is None:  # the survey process lost its start form in a later version
+        return refused("invalid")
     fixed = {"about_reference": contact.reference, "client_name": contact.name, "client_email": contact.email}
     if request.method == "GET":
         return _survey_page(form_class(data=defaults), contact, fixed)
