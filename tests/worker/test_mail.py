@@ -1,8 +1,14 @@
 """Mail templates and SMTP settings: every template renders with any fields; SMTP_URL forms."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from webapp import mail
+
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
+STAFF_TEMPLATES = {"sla_warning", "escalation", "checkin_reminder"}
 
 FULL = {"reference": "CMP-2026-000042", "name": "Ana Lima", "status": "in_progress", "message": "We called them.",
         "due_at": "2026-03-02T09:30:00+00:00", "task_name": "Investigate",
@@ -18,9 +24,16 @@ def test_every_template_renders_text_and_html(template, fields):
     assert rendered.text.strip() and "{{" not in rendered.text and "None" not in rendered.text
     assert rendered.html.startswith("<!doctype html>") and "</html>" in rendered.html
     if fields:
-        assert "Ana Lima" in rendered.text
+        greeting = rendered.text.splitlines()[0]
+        assert greeting == ("Hello," if template in STAFF_TEMPLATES else "Dear Ana Lima,")
         assert "CMP-2026-000042" in rendered.text and "CMP-2026-000042" in rendered.html
         assert "nested" not in rendered.text  # fields a template does not know are left out
+
+
+def test_every_template_the_shipped_models_use_exists():
+    used = {name for path in PROCESSES.glob("*.bpmn")
+            for name in re.findall(r'notify\(\s*"([a-z0-9_]+)"', path.read_text())}
+    assert used <= set(mail.TEMPLATES), used - set(mail.TEMPLATES)
 
 
 def test_acknowledgement_carries_the_reference_number_in_subject_and_body():
