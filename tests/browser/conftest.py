@@ -24,6 +24,16 @@ def screenshots(tmp_path):
     return ROOT / "docs" / "img" if os.environ.get("CLIENTFLOW_SCREENSHOTS") == "1" else tmp_path
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2 at its smallest cost: signing in is not what these tests measure."""
+    from argon2 import PasswordHasher
+
+    from engine import users
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 @pytest.fixture
 def live_server(app):
     """The app served by werkzeug in a thread; yields its base URL."""

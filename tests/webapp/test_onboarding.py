@@ -15,7 +15,8 @@ DOCUMENTS = {
     "bank_details-bank_name": "fnb", "bank_details-account_holder": "Umbrella Mining (Pty) Ltd",
     "bank_details-account_number": "62000000001", "bank_details-branch_code": "250655",
     "bank_details-account_type": "cheque",
-    "documents_received": ["registration_certificate", "tax_clearance", "bank_confirmation_letter"], "terms_explained": "y",
+    "documents_received": ["registration_certificate", "tax_clearance", "bank_confirmation_letter"],
+    "terms_explained": "y",
 }
 
 
