@@ -1,0 +1,66 @@
+"""Studio fixtures: a process owner and staff, the SLA model (a diagram with lanes, a timer and a gateway)."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from engine.clock import ManualClock
+
+STUDIO_FIXTURES = Path(__file__).parent / "fixtures"
+PASSWORD = "password123"
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def app_config(app_config, clock):
+    return {**app_config, "CLOCK": clock}
+
+
+@pytest.fixture
+def people(make_user):
+    for name, *roles in (("po", "Process Owner"), ("alice", "Agent"), ("sam", "Supervisor"), ("root", "Admin")):
+        make_user(name, *roles, email=f"{name}@example.com")
+
+
+@pytest.fixture
+def sla_bundle(tmp_path):
+    """A copy of the SLA model folder that a test may change."""
+    target = tmp_path / "sla"
+    shutil.copytree(STUDIO_FIXTURES / "sla", target)
+    return target
+
+
+@pytest.fixture
+def sla(engine, sla_bundle, people):
+    engine.deploy(sla_bundle, by="po")
+    return "sla"
+
+
+@pytest.fixture
+def sign_in(app, people):
+    """A test client signed in as the named user."""
+
+    def signed(username: str):
+        client = app.test_client()
+        response = client.post("/login", data={"username": username, "password": PASSWORD})
+        assert response.status_code == 302, response.text
+        return client
+    return signed
+
+
+@pytest.fixture
+def text():
+    """A response's text with tags and runs of whitespace removed, for readable assertions."""
+    def of(response) -> str:
+        return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+    return of
