@@ -1,32 +1,51 @@
-"""A worker killed with SIGKILL in the middle of a timer job: the next worker fires the timer, exactly once."""
+"""A worker killed with SIGKILL in the middle of firing a timer: the next worker fires it, exactly once.
+
+Two ways a timer gets fired: inside the RQ job (the timer was already due when the job ran), or by the worker's
+dispatcher at the due time (the job came early and the worker held the timer). Both are killed mid-way here.
+"""
 
 import time
+from datetime import timedelta
 
+import pytest
 from rq.registry import StartedJobRegistry
 
 from tests.worker.harness import wait_until
 from webapp.queues import TIMER_QUEUE
 
-HOLD = 3  # seconds the reminder's script spins, so the kill lands inside the job
+HOLD = 3  # seconds the reminder's script spins, so the kill lands inside the firing transaction
 
 
-def test_timer_job_killed_mid_way_fires_once_on_the_next_worker(models, start_worker, redis_db):
+def start_reminder(engine):
+    return engine.start("reminder", {"delay": "PT1S", "reminders": 0, "hold": HOLD})
+
+
+@pytest.mark.parametrize("where", ["in the RQ job", "held by the worker"])
+def test_killed_while_firing_fires_once_on_the_next_worker(where, models, start_worker, redis_db):
     engine = models
-    first = start_worker("doomed")
-    instance = engine.start("reminder", {"delay": "PT1S", "reminders": 0, "hold": HOLD})
-    started = StartedJobRegistry(TIMER_QUEUE, connection=redis_db.client)
-    wait_until(lambda: started.get_job_ids(), 8, interval=0.05, what="the timer job to start")
-    time.sleep(0.5)
-    first.kill()  # SIGKILL to the worker and its scheduler, mid-transaction
+    if where == "in the RQ job":
+        instance = start_reminder(engine)
+        time.sleep(1.2)  # due before any worker runs: the job fires it itself
+        doomed = start_worker("doomed")
+        started = StartedJobRegistry(TIMER_QUEUE, connection=redis_db.client)
+        wait_until(lambda: started.get_job_ids(), 8, interval=0.05, what="the timer job to start")
+        time.sleep(0.5)
+    else:
+        doomed = start_worker("doomed")
+        instance = start_reminder(engine)
+        due = engine.timers(instance.id)[0].due_at
+        wait_until(lambda: engine.clock.now() > due + timedelta(seconds=0.5), 5, interval=0.05,
+                   what="the dispatcher to be firing")
+    doomed.kill()  # SIGKILL to the worker and its scheduler, mid-transaction
     [timer] = engine.timers(instance.id)
-    assert timer.fired_at is None, "the killed job's transaction must not have committed"
+    assert timer.fired_at is None, "the killed transaction must not have committed"
     assert "timer_fired" not in [e.kind for e in engine.events(instance.id)]
 
     start_worker("survivor")
     wait_until(lambda: engine.timers(instance.id)[0].fired_at, 20, what="the survivor to fire the timer")
-    time.sleep(1.5)  # a duplicate job, if any, would have run by now
+    time.sleep(1.5)  # a duplicate, if there were one, would have fired by now
     [timer] = engine.timers(instance.id)
     assert timer.fired_at >= timer.due_at
-    kinds = [e.kind for e in engine.events(instance.id)]
-    assert kinds.count("timer_fired") == 1
-    assert [e.element_id for e in engine.events(instance.id) if e.kind == "script_ran"] == ["count"]
+    events = engine.events(instance.id)
+    assert [e.kind for e in events].count("timer_fired") == 1
+    assert [e.element_id for e in events if e.kind == "script_ran"] == ["count"]
