@@ -1,5 +1,8 @@
 """Signed one-time links: the satisfaction survey and a reply into a waiting case; every refusal changes nothing."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from itsdangerous import URLSafeSerializer
 
 from engine.models import LinkUse
@@ -145,3 +148,18 @@ def test_mail_links_for_notifications(app, engine, closed_complaint, waiting_inq
     assert update["reply_url"].startswith(f"{PUBLIC_URL}/portal/reply/") and "survey_url" not in update
     assert set(plain) == {"status_url"}
     assert offline == {}
+
+
+def test_two_answers_racing_on_one_survey_link_make_one_feedback(app, engine, closed_complaint):
+    path = link_path(app, signing.survey_link, closed_complaint.id)
+    start = threading.Barrier(4)
+
+    def answer(rating: int) -> int:
+        client = app.test_client()
+        start.wait()
+        return client.post(path, data={"rating": str(rating)}, **address(rating)).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(answer, range(1, 5)))
+    assert statuses == [200, 410, 410, 410]
+    assert len(feedback(engine)) == 1
