@@ -35,19 +35,29 @@ def _engine_table(result: dict) -> list[str]:
 @click.option("--postgres", "postgres_url", envvar="CLIENTFLOW_BENCH_POSTGRES",
               help="PostgreSQL URL to also measure (the bench creates and drops a database of its own)")
 @click.option("--output", type=click.Path(path_type=Path), default=Path("bench-results.json"), show_default=True)
-@click.option("--only", type=click.Choice(["engine", "timers"]), multiple=True, help="run only these parts")
-def bench(quick, postgres_url, output, only):
+@click.option("--only", type=click.Choice(["engine", "timers", "web", "scaleout"]), multiple=True,
+              help="run only these parts")
+@click.option("--instances", type=click.IntRange(min=10), help="open cases for the web and scale-out parts "
+              "(default 100,000; 2,000 with --quick)")
+@click.option("--redis", "redis_url", envvar="CLIENTFLOW_BENCH_REDIS",
+              help="Redis for the web and scale-out parts (default: an embedded one in a scratch folder)")
+def bench(quick, postgres_url, output, only, instances, redis_url):
     """Measure clientflow against raw SpiffWorkflow on the same model, in the same run."""
     from webapp.config import normalise_database_url
 
-    parts = set(only) or {"engine", "timers"}
+    parts = set(only) or {"engine", "timers", "web", "scaleout"}
     results: dict = {"machine": _machine(), "mode": "quick" if quick else "full"}
+    url = normalise_database_url(postgres_url) if postgres_url else None
     if "engine" in parts:
-        url = normalise_database_url(postgres_url) if postgres_url else None
         results["engine"] = bench_engine(quick, url, progress=lambda m: click.echo(f"... {m}", err=True))
         click.echo("\n".join(_engine_table(results["engine"])))
     if "timers" in parts:
         results["timers"] = _bench_timers(quick)
+    if parts & {"web", "scaleout"}:
+        from webapp.bench_web import run_parts
+
+        results.update(run_parts(parts, quick, url, redis_url, instances, click.echo,
+                                 progress=lambda m: click.echo(f"... {m}", err=True)))
     output.write_text(json.dumps(results, indent=2))
     click.echo(f"results written to {output}")
 
