@@ -38,7 +38,24 @@ class DemoInstance:
     steps: tuple[DemoStep, ...] = ()
 
 
-DEMO_INSTANCES: list[DemoInstance] = []
+DEMO_INSTANCES: list[DemoInstance] = [
+    DemoInstance("client_onboarding", {"company_name": "Acme Freight Ltd", "contact_name": "Thandi Mokoena",
+                                       "client_email": "thandi@acme-freight.example",
+                                       "contact_phone": "+27 11 555 0101"}),
+    DemoInstance("client_onboarding", {"company_name": "Blue Crane Bakery", "contact_name": "Pieter de Wet",
+                                       "client_email": "pieter@bluecrane.example"}),
+    DemoInstance("complaint_handling", {"client_name": "Ana Lima", "client_email": "ana.lima@example.com",
+                                        "channel": "email", "category": "billing",
+                                        "description": "I was charged twice for my March invoice."}),
+    DemoInstance("complaint_handling", {"client_name": "Sipho Ndlovu", "client_email": "sipho@example.com",
+                                        "channel": "hotline", "category": "delivery",
+                                        "description": "My order arrived a week late and damaged."}),
+    DemoInstance("feedback", {"rating": 4, "comments": "Quick and friendly help at the branch.",
+                              "client_name": "Lerato M.", "client_email": "lerato@example.com", "may_contact": True}),
+    DemoInstance("suggestion", {"channel": "website", "topic": "facilities",
+                                "suggestion": "Please add a bicycle rack at the main entrance.",
+                                "submitter_name": "Jo", "submitter_email": "jo@example.com"}),
+]
 
 
 @dataclass
