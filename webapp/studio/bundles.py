@@ -75,7 +75,8 @@ def base_version_of(body: dict) -> int | None:
     return value
 
 
-def model_error(err: InvalidModel | InvalidInput, status: int = 422):
-    """A JSON answer naming what is wrong (and where, for a model)."""
+def model_error(err: InvalidModel | InvalidInput):
+    """A JSON answer naming what is wrong (and where, for a model): 422 for a model, 400 for a malformed request."""
+    status = 422 if isinstance(err, InvalidModel) else 400
     problems = getattr(err, "problems", None) or [{"message": str(err)}]
     return jsonify({"error": {"status": status, "message": str(err), "problems": problems}}), status
