@@ -161,7 +161,8 @@ def paths() -> dict[str, Any]:
             "operationId": "listTasks", "summary": "Open tasks the token's user may work on, soonest due first",
             "parameters": [
                 {"name": "mine", "in": "query", "schema": {"type": "boolean"},
-                 "description": "true: claimed by me; false: unclaimed in my lanes; absent: both"},
+                 "description": "true: claimed by me; false: unclaimed in my lanes; "
+                                "absent: every open task in my lanes"},
                 {"name": "process", "in": "query", "schema": {"type": "string"}},
                 {"name": "due", "in": "query", "schema": {"type": "string", "enum": ["overdue", "soon"]}},
                 *PAGE_PARAMS],
