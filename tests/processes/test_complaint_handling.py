@@ -53,6 +53,9 @@ def test_happy_path_acknowledges_resolves_follows_up_and_closes(complaint, clock
         ("survey_invitation", "thandi@example.com",
          {"reference": reference, "client_name": "Thandi Mokoena", "survey": "feedback"})]
     assert all(not t.pending for t in complaint.engine.timers(complaint.id))
+    # one mail per stage the client cares about, no more
+    assert [(template, stage.get("stage")) for template, to, stage in complaint.mails() if to == "thandi@example.com"] \
+        == [("complaint_acknowledgement", None), ("status_update", "resolved"), ("survey_invitation", None)]
 
 
 def test_unacknowledged_complaint_goes_to_a_supervisor_after_24_hours(complaint, clock):
