@@ -289,8 +289,12 @@ def _wait_until_serving(port: int, process, timeout: float = 60) -> None:
     raise RuntimeError("gunicorn did not answer in time; see web.log in the scratch folder")
 
 
-def run_clients(browsers: list[Browser], work: list[list[Callable[[Browser], int]]]) -> tuple[list[float], float, int]:
-    """Each browser does its list of requests in its own thread; returns (latencies s, elapsed s, failures)."""
+def run_clients(browsers: list[Browser], work: list[list[Callable[[Browser], bool]]]) -> tuple[list[float], float,
+                                                                                                 int, float]:
+    """Each browser does its list of requests in its own thread.
+
+    Returns the latencies (s), the elapsed time (s), the number of failed requests and when the load began
+    (`time.perf_counter()`)."""
     latencies: list[float] = []
     failures = [0]
     lock = threading.Lock()
@@ -310,7 +314,7 @@ def run_clients(browsers: list[Browser], work: list[list[Callable[[Browser], int
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, time.perf_counter() - began, failures[0]
+    return latencies, time.perf_counter() - began, failures[0], began
 
 
 def _spread(latencies: list[float]) -> dict[str, float]:
@@ -345,17 +349,27 @@ def review_tasks(app, count: int) -> list[str]:
     return list(ids[::3][:count])
 
 
-def measure_completions(app, port: int, sizes: Sizes) -> dict[str, Any]:
+@dataclass
+class Completions:
+    """What one completion load did: its figures, the tasks it completed and when it began."""
+
+    figures: dict[str, Any]
+    tasks: list[str]
+    began: float
+
+
+def measure_completions(app, port: int, sizes: Sizes) -> Completions:
     browsers = [Browser(port).sign_in() for _ in range(sizes.clients)]
     try:
         tasks = review_tasks(app, sizes.completions)
         jobs = [[_completer(t) for t in part] for part in _split(tasks, sizes.clients)]
-        latencies, elapsed, failures = run_clients(browsers, jobs)
+        latencies, elapsed, failures, began = run_clients(browsers, jobs)
     finally:
         for browser in browsers:
             browser.close()
-    return {"completions": len(tasks), "clients": sizes.clients, "per_s": round(len(tasks) / elapsed, 1),
-            "failed": failures, **_spread(latencies), "tasks": tasks}
+    figures = {"completions": len(tasks), "clients": sizes.clients, "per_s": round(len(tasks) / elapsed, 1),
+               "failed": failures, **_spread(latencies)}
+    return Completions(figures, tasks, began)
 
 
 def measure_inbox(port: int, sizes: Sizes) -> dict[str, Any]:
@@ -363,7 +377,7 @@ def measure_inbox(port: int, sizes: Sizes) -> dict[str, Any]:
     try:
         _inbox(browsers[0])  # warm-up
         jobs = [[_inbox] * len(part) for part in _split(list(range(sizes.inbox_requests)), sizes.clients)]
-        latencies, elapsed, failures = run_clients(browsers, jobs)
+        latencies, elapsed, failures, _began = run_clients(browsers, jobs)
     finally:
         for browser in browsers:
             browser.close()
@@ -423,8 +437,7 @@ def bench_web(quick: bool = True, postgres_url: str | None = None, redis_url: st
                     progress(f"web on {name}: {sizes.inbox_requests} inbox requests, {sizes.completions} completions")
                     inbox = measure_inbox(port, sizes)
                     completions = measure_completions(app, port, sizes)
-                completions.pop("tasks")
-                results[name] = {"inbox": inbox, "complete": completions}
+                results[name] = {"inbox": inbox, "complete": completions.figures}
     return results
 
 
@@ -440,14 +453,20 @@ def _wait_for_rq(redis_url: str, names: list[str], timeout: float = 60) -> None:
     redis.close()
 
 
-def _notified(app, instance_ids: list[int]) -> int:
+def _notification_delays(app, instance_ids: list[int]) -> list[float]:
+    """Seconds from each notification of these cases being written to a worker having sent (or logged) it."""
     with app.extensions["clientflow"].sql_engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(Notification).where(
-            Notification.instance_id.in_(instance_ids), Notification.status.in_(("sent", "logged")))).scalar()
+        created = dict(conn.execute(select(Notification.id, Notification.created_at).where(
+            Notification.instance_id.in_(instance_ids), Notification.status.in_(("sent", "logged")))).all())
+        done = conn.execute(select(Event.at, Event.detail).where(
+            Event.instance_id.in_(instance_ids), Event.kind.in_(("notification_sent", "notification_logged")))).all()
+    return [(at - created[detail["notification_id"]]).total_seconds() for at, detail in done
+            if detail.get("notification_id") in created]
 
 
 def _drain(app, instance_ids: list[int], began: float, timeout: float = 300) -> float | None:
-    while _notified(app, instance_ids) < len(instance_ids):
+    """Seconds from `began` until every case has its notification out; None when that took over `timeout`."""
+    while len(_notification_delays(app, instance_ids)) < len(instance_ids):
         if time.perf_counter() - began > timeout:
             return None
         time.sleep(0.05)
@@ -475,16 +494,19 @@ def bench_scaleout(quick: bool = True, postgres_url: str | None = None, redis_ur
                     _wait_for_rq(env["REDIS_URL"], names)
                     with gunicorn(env, web_workers, 4, log) as port:
                         progress(f"scale-out: {web_workers} gunicorn x {rq_workers} RQ worker(s)")
-                        began = time.perf_counter()
                         run = measure_completions(app, port, sizes)
-                        done = _drain(app, _instances_of(app, run.pop("tasks")), began)
+                        cases = _instances_of(app, run.tasks)
+                        done = _drain(app, cases, run.began)
                 finally:
                     for worker in workers:
                         stop_process(worker)
+                delays = _spread(_notification_delays(app, cases))
                 runs.append({"gunicorn_workers": web_workers, "rq_workers": rq_workers,
-                             "completions_per_s": run["per_s"], "p50_ms": run.get("p50_ms"),
-                             "p95_ms": run.get("p95_ms"), "failed": run["failed"],
-                             "completed_and_notified_per_s": round(run["completions"] / done, 1) if done else None})
+                             "completions_per_s": run.figures["per_s"], "p50_ms": run.figures.get("p50_ms"),
+                             "p95_ms": run.figures.get("p95_ms"), "failed": run.figures["failed"],
+                             "completed_and_notified_per_s": round(len(cases) / done, 1) if done else None,
+                             "notification_delay_p50_ms": delays.get("p50_ms"),
+                             "notification_delay_p95_ms": delays.get("p95_ms")})
     return {"instances": sizes.instances, "completions_per_run": sizes.completions, "clients": sizes.clients,
             "threads_per_gunicorn_worker": 4, "runs": runs}
 
@@ -516,11 +538,14 @@ def scaleout_table(result: dict[str, Any]) -> list[str]:
         return [f"Scale-out: not measured ({result['skipped']})"]
     lines = [f"Scale-out on PostgreSQL + Redis: {result['completions_per_run']} completions by {result['clients']} "
              f"clients, {result['instances']:,} open cases",
-             f"  {'gunicorn':>8} {'RQ':>3} {'completions/s':>14} {'p95 ms':>8} {'completed+notified/s':>21}"]
+             f"  {'gunicorn':>8} {'RQ':>3} {'completions/s':>14} {'p95 ms':>8} {'completed+notified/s':>21} "
+             f"{'mail delay p50/p95 ms':>22}"]
     for run in result["runs"]:
         notified = run["completed_and_notified_per_s"]
+        delays = f"{run['notification_delay_p50_ms']} / {run['notification_delay_p95_ms']}"
         lines.append(f"  {run['gunicorn_workers']:>8} {run['rq_workers']:>3} {run['completions_per_s']:>14.1f} "
-                     f"{run['p95_ms'] or 0:>8.1f} {notified if notified is not None else 'timed out':>21}")
+                     f"{run['p95_ms'] or 0:>8.1f} {notified if notified is not None else 'timed out':>21} "
+                     f"{delays:>22}")
     return lines
 
 

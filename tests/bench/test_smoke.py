@@ -1,0 +1,59 @@
+"""`clientflow bench --quick` as a smoke test: every part runs end to end and reports its figures (never timed)."""
+
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from webapp.bench import bench
+from webapp.bench_web import Sizes, bench_scaleout
+from webapp.config import normalise_database_url
+
+BACKEND = os.environ.get("CLIENTFLOW_TEST_DATABASE", "sqlite")
+
+
+def run_bench(tmp_path, *args):
+    output = tmp_path / "bench-results.json"
+    result = CliRunner().invoke(bench, ["--quick", "--output", str(output), *args], env={
+        "CLIENTFLOW_BENCH_POSTGRES": "", "CLIENTFLOW_BENCH_REDIS": ""})
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return json.loads(output.read_text()), result.output
+
+
+@pytest.mark.slow
+def test_engine_part(tmp_path):
+    results, output = run_bench(tmp_path, "--only", "engine")
+    assert results["mode"] == "quick" and {"python", "cpus", "when"} <= set(results["machine"])
+    engine = results["engine"]
+    assert {"raw_per_s", "raw_serialized_per_s", "sqlite_per_s", "sqlite_ratio", "sqlite_bytes_per_instance"} <= set(
+        engine)
+    assert engine["sqlite_per_s"] > 0 and engine["sqlite_bytes_per_instance"] > 0
+    assert "clientflow persisted, sqlite" in output
+
+
+@pytest.mark.slow
+def test_web_part_against_gunicorn(tmp_path):
+    results, output = run_bench(tmp_path, "--only", "web", "--instances", "200")
+    web = results["web"]
+    assert web["instances"] == 200 and "postgresql" not in web  # quick mode measures SQLite only
+    inbox, complete = web["sqlite"]["inbox"], web["sqlite"]["complete"]
+    assert {"p50_ms", "p95_ms", "per_s", "requests"} <= set(inbox) and inbox["failed"] == 0
+    assert {"p50_ms", "p95_ms", "per_s", "completions"} <= set(complete) and complete["failed"] == 0
+    assert complete["completions"] > 0
+    assert "Web: gunicorn" in output and "inbox p50" in output
+
+
+@pytest.mark.slow
+def test_scaleout_is_skipped_without_postgresql(tmp_path):
+    results, output = run_bench(tmp_path, "--only", "scaleout")
+    assert "skipped" in results["scaleout"] and "Scale-out: not measured" in output
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(BACKEND == "sqlite", reason="scale-out runs on PostgreSQL")
+def test_scaleout_part_on_postgresql():
+    result = bench_scaleout(True, normalise_database_url(BACKEND), sizes=Sizes(100, 0, 20, 2), configs=((1, 1),))
+    [run] = result["runs"]
+    assert run["failed"] == 0 and run["completed_and_notified_per_s"] is not None
+    assert {"completions_per_s", "p95_ms", "notification_delay_p95_ms"} <= set(run)
