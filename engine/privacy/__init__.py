@@ -10,7 +10,6 @@ from .datamap import (
     PersonalField,
     ProcessPrivacy,
     access_basis,
-    mask,
     process_privacy,
     redact,
 )
@@ -35,6 +34,6 @@ __all__ = [
     "RESTRICTED", "TOMBSTONE", "ErasureRequestNotFound", "ErasureView", "PersonalField", "ProcessPrivacy",
     "RetentionRun", "SubjectInstance", "SubjectRecord", "access_basis", "approve_erasure", "check_days",
     "check_officer", "clean_term", "data_map", "due_for_retention", "erase_instance", "erasure_request",
-    "erasure_requests", "find_subject", "instance_privacy", "log_access", "mask", "process_privacy", "redact",
+    "erasure_requests", "find_subject", "instance_privacy", "log_access", "process_privacy", "redact",
     "redact_for", "reject_erasure", "request_erasure", "run_retention", "task_holds_personal",
 ]

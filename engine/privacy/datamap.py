@@ -20,6 +20,8 @@ from engine.tasks import properties
 from engine.users import ADMIN_ROLE, UserView
 from engine.views import InstanceDetail
 
+from .scrub import Scrubber, values_at
+
 COMPLIANCE_ROLE = "Compliance Officer"
 PRIVACY_ROLES = frozenset({ADMIN_ROLE, COMPLIANCE_ROLE})
 PURPOSE_PROPERTY = "purpose"
@@ -153,26 +155,19 @@ def access_basis(user: UserView, privacy: ProcessPrivacy, started_by: str | None
 
 
 def redact(detail: InstanceDetail, privacy: ProcessPrivacy, user: UserView) -> InstanceDetail:
-    """The detail as `user` may see it: personal fields and the client label masked outside their lanes."""
+    """The detail as `user` may see it: outside their lanes, personal fields, the client label and any copy of
+    their values (a greeting a script built, an audit note) are masked."""
     if access_basis(user, privacy, detail.instance.started_by) is not None:
         return detail
-    paths = list(privacy.paths)
+    masker = Scrubber(privacy.paths, [*spreading_values(privacy, detail.data), detail.instance.label or ""],
+                      token=RESTRICTED, keep_types=False)
     instance = replace(detail.instance, label=RESTRICTED if detail.instance.label else None)
     tasks = [replace(t, label=RESTRICTED if t.label else None) for t in detail.tasks]
-    events = [replace(e, detail=mask(e.detail, paths)) for e in detail.events]
-    return replace(detail, instance=instance, data=mask(detail.data, paths), tasks=tasks, events=events)
+    events = [replace(e, detail=masker.data(e.detail)) for e in detail.events]
+    return replace(detail, instance=instance, data=masker.data(detail.data), tasks=tasks, events=events)
 
 
-def mask(data: dict[str, Any], paths: list[str], token: str = RESTRICTED) -> dict[str, Any]:
-    """A copy of `data` with the value at each dotted path replaced by `token` (absent or empty ones stay)."""
-    masked = dict(data)
-    for path in paths:
-        head, _, rest = path.partition(".")
-        if head not in masked:
-            continue
-        if rest:
-            if isinstance(masked[head], dict):
-                masked[head] = mask(masked[head], [rest], token)
-        elif masked[head] not in (None, "", [], {}):
-            masked[head] = token
-    return masked
+def spreading_values(privacy: ProcessPrivacy, data: dict[str, Any]) -> set[str]:
+    """Values of free-text personal fields: the ones worth chasing into copies (categories are not)."""
+    return {str(v).strip() for f in privacy.fields if f.string and not f.enum
+            for v in values_at(data, f.path) if isinstance(v, str) and v.strip()}

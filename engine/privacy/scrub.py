@@ -62,8 +62,13 @@ def personal_values(state: dict[str, Any], paths: Iterable[str]) -> dict[str, se
 class Scrubber:
     """Replaces one person's values: under personal keys, and wherever the values were copied to."""
 
-    def __init__(self, paths: Iterable[str], values: Iterable[str]):
+    def __init__(self, paths: Iterable[str], values: Iterable[str], token: str = TOMBSTONE,
+                 keep_types: bool = True):
         self.paths = sorted(set(paths))
+        self.token = token
+        # Erasure keeps a number or list field a number or list (None, []); a redacted page just shows the token.
+        self.keep_types = keep_types
+        values = list(values)
         self.exact = {v.strip().casefold() for v in values if v and v.strip()}
         long = sorted((v.strip() for v in values if v and len(v.strip()) >= MIN_SUBSTRING), key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(v) for v in long), re.IGNORECASE) if long else None
@@ -71,8 +76,8 @@ class Scrubber:
 
     def text(self, value: str) -> str:
         if value.strip().casefold() in self.exact:
-            return TOMBSTONE
-        return self._pattern.sub(TOMBSTONE, value) if self._pattern is not None else value
+            return self.token
+        return self._pattern.sub(self.token, value) if self._pattern is not None else value
 
     def any(self, value: Any) -> Any:
         """Value-based pass over any JSON value (dict keys are field names and stay)."""
@@ -92,7 +97,7 @@ class Scrubber:
             return self.any(value)
         keyed = dict(value)
         for path in self.paths:
-            if _tombstone_at(keyed, path):
+            if _tombstone_at(keyed, path, self.token, self.keep_types):
                 self.erased_paths.add(path)
         return {k: self.data(v) for k, v in keyed.items()}
 
@@ -109,7 +114,7 @@ class Scrubber:
         return state
 
 
-def _tombstone_at(data: dict[str, Any], path: str) -> bool:
+def _tombstone_at(data: dict[str, Any], path: str, token: str, keep_types: bool) -> bool:
     head, _, rest = path.partition(".")
     if head not in data:
         return False
@@ -118,11 +123,14 @@ def _tombstone_at(data: dict[str, Any], path: str) -> bool:
         if not isinstance(inner, dict):
             return False
         inner = dict(inner)
-        changed = _tombstone_at(inner, rest)
+        changed = _tombstone_at(inner, rest, token, keep_types)
         data[head] = inner
         return changed
     value = data[head]
-    if value in (None, "", [], {}) or value == TOMBSTONE:
+    if value in (None, "", [], {}) or value == token:
         return False
-    data[head] = TOMBSTONE if isinstance(value, str) else ([] if isinstance(value, list) else None)
+    if isinstance(value, str) or not keep_types:
+        data[head] = token
+    else:
+        data[head] = [] if isinstance(value, list) else None
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,3 +112,47 @@ def jane(run_person):
 @pytest.fixture
 def piet(run_person):
     return run_person(PIET)
+
+
+@pytest.fixture
+def signed_in(app, staff):
+    """A test client signed in as the named user."""
+
+    def sign_in(username: str):
+        client = app.test_client()
+        response = client.post("/login", data={"username": username, "password": PASSWORD})
+        assert response.status_code == 302, response.text
+        return client
+    return sign_in
+
+
+@pytest.fixture
+def token_for(engine, staff):
+    from engine.users import create_token
+
+    def make(username: str) -> dict[str, str]:
+        with engine.write_session.begin() as session:
+            return {"Authorization": f"Bearer {create_token(session, username, 'test')}"}
+    return make
+
+
+@pytest.fixture
+def accesses(engine):
+    """The access log, oldest first, as (actor, channel, action, instance_id, task_id, subjects, why)."""
+    from engine import access_log
+
+    def read(**filters):
+        with engine.sql_engine.connect() as conn:
+            rows = access_log.search(conn, limit=1000, **filters)
+        return [(a.actor, a.channel, a.action, a.instance_id, a.task_id, a.subjects, a.why) for a in reversed(rows)]
+    return read
+
+
+@pytest.fixture
+def text():
+    """A response's text without tags and with runs of whitespace collapsed (HTML entities decoded)."""
+    import html
+
+    def of(response) -> str:
+        return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+    return of
