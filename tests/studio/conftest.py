@@ -16,6 +16,16 @@ STUDIO_FIXTURES = Path(__file__).parent / "fixtures"
 PASSWORD = "password123"
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2 at its smallest cost: signing in is not what these tests are about."""
+    from argon2 import PasswordHasher
+
+    from engine import users
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 @pytest.fixture
 def clock():
     return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
