@@ -194,21 +194,40 @@ def test_documentation_form_refuses_bad_data_and_changes_nothing(onboarding, cha
     assert onboarding.snapshot() == before
 
 
+AFTER_APPROVAL = ("activate_service", "setup_portal", "orientation", "first_checkin")
+WORKER = {"assign_relationship_manager": "rm", "activate_service": "officer", "setup_portal": "itadmin",
+          "orientation": "rm", "first_checkin": "rm"}
+
+
 @pytest.mark.parametrize(("element", "data", "field", "message"), [
     ("assign_relationship_manager", {**RM, "relationship_manager_email": "sipho"}, "relationship_manager_email",
      "e-mail"),
     ("assign_relationship_manager", {"relationship_manager": "Sipho"}, "relationship_manager_email", "required"),
+    ("compliance_check", {"checks_completed": [], "risk_rating": "low", "decision": "approve"}, "checks_completed",
+     "required"),
+    ("compliance_check", {**APPROVE, "risk_rating": 3}, "risk_rating", "text"),
     ("activate_service", {**ACTIVATION, "sla_response_hours": 0}, "sla_response_hours", "between 1 and 72"),
     ("activate_service", {**ACTIVATION, "sla_response_hours": "soon"}, "sla_response_hours", "integer"),
     ("activate_service", {**ACTIVATION, "service_start_date": "01/04/2026"}, "service_start_date", "date"),
+    ("setup_portal", {"portal_username": "Bokamoso Ops!", "systems": ["customer_portal"], "access_tested": True},
+     "portal_username", "format"),
+    ("orientation", {"orientation_date": "2026-04-02", "orientation_format": "on_site", "topics": [],
+                     "support_channels_explained": True}, "topics", "required"),
+    ("first_checkin", {"first_checkin_satisfaction": 6, "first_checkin_notes": "Fine."},
+     "first_checkin_satisfaction", "choice"),
 ])
-def test_other_onboarding_forms_refuse_bad_data(onboarding, element, data, field, message):
-    if element == "activate_service":
+def test_other_onboarding_forms_refuse_bad_data(onboarding, clock, element, data, field, message):
+    if element != "assign_relationship_manager":
         through_documents(onboarding)
+    if element in AFTER_APPROVAL:
         onboarding.complete("compliance_check", APPROVE, by="compliance")
+    if element in AFTER_APPROVAL[1:]:
+        onboarding.complete("activate_service", ACTIVATION, by="officer")
+    if element == "first_checkin":
+        advance_and_fire(onboarding.engine, clock, days=30)
     before = onboarding.snapshot()
     with pytest.raises(InvalidTaskData) as refused:
-        onboarding.complete(element, data, by="officer" if element == "activate_service" else "rm")
+        onboarding.complete(element, data, by=WORKER.get(element, "compliance"))
     assert message in " ".join(refused.value.errors[field]).lower()
     assert onboarding.snapshot() == before
 

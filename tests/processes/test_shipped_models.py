@@ -88,3 +88,72 @@ def _inside(inner, outer) -> bool:
     x, y, w, h = inner
     ox, oy, ow, oh = outer
     return ox <= x and oy <= y and x + w <= ox + ow and y + h <= oy + oh
+
+
+FORM_FILES = sorted(p for p in FORMS.glob("*.json") if not p.name.endswith(".ui.json"))
+
+
+def _bad_values(prop: dict):
+    """(kind of mistake, a value that makes it, a word the message must contain) for one field."""
+    kind = prop["type"]
+    if kind == "string":
+        yield "wrong type", ["a", "list"], "text"
+        if prop.get("format") == "email":
+            yield "bad e-mail", "someone.example.com", "e-mail"
+        if prop.get("format") == "date":
+            yield "bad date", "31/12/2026", "date"
+        if "enum" in prop:
+            yield "not a choice", "none_of_these", "choice"
+        if "pattern" in prop:
+            yield "bad format", "?? not this ??", "format"
+    elif kind in ("integer", "number"):
+        yield "wrong type", "lots", "choice" if "enum" in prop else "value"
+        if "maximum" in prop:
+            yield "out of range", prop["maximum"] + 1, "between"
+        if "enum" in prop:
+            yield "out of range", max(prop["enum"]) + 1, "choice"
+    elif kind == "boolean":
+        yield "wrong type", "maybe", "yes/no"
+    elif kind == "array":
+        yield "wrong type", "one", "list"
+        yield "not a choice", ["none_of_these"], "choice"
+
+
+@pytest.mark.parametrize("path", FORM_FILES, ids=[p.stem for p in FORM_FILES])
+def test_every_shipped_form_names_each_field_it_refuses(path: Path):
+    """Missing required fields, wrong types, bad e-mails and dates, values out of range: each one is named."""
+    from engine.errors import InvalidTaskData
+    from engine.forms import FormService
+
+    forms = FormService()
+    schema = json.loads(path.read_text())
+    ui_path = path.with_name(path.stem + ".ui.json")
+    ui = json.loads(ui_path.read_text()) if ui_path.exists() else None
+    readonly = {name for name, field_ui in (ui or {}).items()
+                if isinstance(field_ui, dict) and field_ui.get("ui:widget") == "readonly"}
+    fields = [(name, prop, None) for name, prop in schema["properties"].items() if name not in readonly]
+    fields += [(f"{group}.{name}", prop, group) for group, outer in schema["properties"].items()
+               if outer["type"] == "object" for name, prop in outer["properties"].items()]
+    required = [name for name in schema.get("required", ()) if not _static_default(schema["properties"][name])]
+    required = [f"{name}.{inner}" if inner else name for name in required
+                for inner in (schema["properties"][name].get("required", [])
+                              if schema["properties"][name]["type"] == "object" else [None])]
+    with pytest.raises(InvalidTaskData) as refused:
+        forms.clean_with(schema, ui, {name.split(".")[0]: None for name in required}, {})
+    for name in required:
+        assert "required" in " ".join(refused.value.errors.get(name, [])).lower(), (name, refused.value.errors)
+    for path_name, prop, group in fields:
+        if prop["type"] == "object":
+            continue
+        for mistake, value, word in _bad_values(prop):
+            short = path_name.split(".")[-1]
+            data = {group: {short: value}} if group else {short: value}
+            with pytest.raises(InvalidTaskData) as refused:
+                forms.clean_with(schema, ui, data, {})
+            messages = " ".join(refused.value.errors.get(path_name, [])).lower()
+            assert word in messages, (path_name, mistake, refused.value.errors)
+
+
+def _static_default(prop: dict) -> bool:
+    default = prop.get("default")
+    return default is not None and not (isinstance(default, str) and "{{" in default)
