@@ -9,7 +9,7 @@ from typing import Any
 
 from engine import privacy
 from engine.users import UserView
-from engine.views import InstanceDetail, TaskView
+from engine.views import InstanceDetail, InstanceView, TaskView
 from flask import g
 from flask_login import current_user
 
@@ -43,3 +43,8 @@ def log_access(what: str, *, instance_id: int | None = None, task: TaskView | No
         return
     action = "view_instance" if what == "instance" else what
     privacy.log_access(engine, user, channel, action, instance_id=instance_id, subjects=subjects, why=why)
+
+
+def redacted_list(views: list[InstanceView]) -> list[InstanceView]:
+    """Instance list rows with the client label masked outside the viewer's lanes."""
+    return privacy.redact_labels(get_engine(), views, viewer()[0])

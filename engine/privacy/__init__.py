@@ -14,7 +14,7 @@ from .datamap import (
     redact,
 )
 from .erasure import ENDED, ERASED_EVENT, erase_instance
-from .overview import data_map, instance_privacy, log_access, redact_for, task_holds_personal
+from .overview import data_map, instance_privacy, log_access, redact_for, redact_labels, task_holds_personal
 from .requests import (
     ErasureRequestNotFound,
     ErasureView,
@@ -35,5 +35,5 @@ __all__ = [
     "RetentionRun", "SubjectInstance", "SubjectRecord", "access_basis", "approve_erasure", "check_days",
     "check_officer", "clean_term", "data_map", "due_for_retention", "erase_instance", "erasure_request",
     "erasure_requests", "find_subject", "instance_privacy", "log_access", "process_privacy", "redact",
-    "redact_for", "reject_erasure", "request_erasure", "run_retention", "task_holds_personal",
+    "redact_for", "redact_labels", "reject_erasure", "request_erasure", "run_retention", "task_holds_personal",
 ]

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from engine import access_log
 from engine.errors import InstanceNotFound
-from engine.models import ProcessInstance
+from engine.models import ProcessDefinition, ProcessInstance
 from engine.users import UserView
-from engine.views import InstanceDetail, TaskView
+from engine.views import InstanceDetail, InstanceView, TaskView
 
-from .datamap import ProcessPrivacy, access_basis, process_privacy, redact
+from .datamap import PRIVACY_ROLES, RESTRICTED, ProcessPrivacy, access_basis, process_privacy, redact
 
 if TYPE_CHECKING:
     from engine.runtime import Engine
 
-INSTANCE = ProcessInstance.__table__
+INSTANCE, DEFINITION = ProcessInstance.__table__, ProcessDefinition.__table__
 RESTRICTED_VIEW = "restricted view: personal fields hidden (not in the process's lanes)"
 
 
@@ -44,6 +45,21 @@ def redact_for(engine: Engine, detail: InstanceDetail, user: UserView) -> Instan
     """`detail` as `user` may see it (personal fields masked outside their lanes; see `access_basis`)."""
     privacy, _ = instance_privacy(engine, detail.instance.id)
     return redact(detail, privacy, user)
+
+
+def redact_labels(engine: Engine, views: list[InstanceView], user: UserView) -> list[InstanceView]:
+    """Instance list rows as `user` may see them: the client label masked outside the process's lanes."""
+    if user.roles & PRIVACY_ROLES:
+        return views
+    versions = {(v.key, v.version) for v in views if v.label}
+    if not versions:
+        return views
+    with engine.sql_engine.connect() as conn:
+        rows = conn.execute(select(DEFINITION.c.id, DEFINITION.c.key, DEFINITION.c.version).where(
+            tuple_(DEFINITION.c.key, DEFINITION.c.version).in_(sorted(versions))))
+        privacies = {(r.key, r.version): process_privacy(engine.model(conn, r.id), r.key, r.version) for r in rows}
+    return [v if not v.label or access_basis(user, privacies[(v.key, v.version)], v.started_by)
+            else replace(v, label=RESTRICTED) for v in views]
 
 
 def task_holds_personal(engine: Engine, task: TaskView, context: dict[str, Any] | None = None) -> bool:

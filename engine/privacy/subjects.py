@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select
 from engine import access_log
 from engine.errors import InvalidInput
 from engine.models import AnonymisedInstance, Notification, ProcessInstance
+from engine.portal import PORTAL_ACTOR
 from engine.views import InstanceDetail
 
 from .datamap import PersonalField, ProcessPrivacy, process_privacy
@@ -27,8 +28,8 @@ from .scrub import personal_values
 if TYPE_CHECKING:
     from engine.runtime import Engine
 
-# Instances the client portal starts carry this actor (webapp/views/portal.py); they are the portal submissions.
-PORTAL_ACTORS = frozenset({"portal"})
+# Instances the client portal starts carry the portal actor: they are the portal submissions.
+PORTAL_ACTORS = frozenset({PORTAL_ACTOR})
 MIN_TERM = 3
 INSTANCE = ProcessInstance.__table__
 
@@ -43,12 +44,16 @@ class SubjectInstance:
     personal: dict[str, list[str]]
     anonymised: bool
 
+    @property
+    def portal_submission(self) -> bool:
+        return self.detail.instance.started_by in PORTAL_ACTORS
+
     def as_dict(self) -> dict[str, Any]:
         fields = self.privacy.paths
         return {
             "instance": self.detail.instance.as_dict(), "process_name": self.privacy.name,
             "purpose": self.privacy.purpose, "matched_on": list(self.matched),
-            "portal_submission": self.detail.instance.started_by in PORTAL_ACTORS, "anonymised": self.anonymised,
+            "portal_submission": self.portal_submission, "anonymised": self.anonymised,
             "personal_fields": {path: _field(fields.get(path), values) for path, values in self.personal.items()},
             "data": self.detail.data, "open_tasks": [t.as_dict() for t in self.detail.tasks],
             "timers": [t.as_dict() for t in self.detail.timers], "events": [e.as_dict() for e in self.detail.events],

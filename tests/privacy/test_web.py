@@ -203,3 +203,12 @@ def test_access_log_search(signed_in, jane, piet, accesses, text):
     assert bad.status_code == 400 and "`from` must be a date written as YYYY-MM-DD" in text(bad)
     unknown = officer.get("/privacy/access-log", query_string={"case": "CMP-1999-000001"})
     assert unknown.status_code == 400 and "no case has that reference" in text(unknown)
+
+
+def test_instance_lists_hide_client_names_outside_the_lanes(signed_in, client, token_for, jane, text):
+    assert jane.name in text(signed_in("agent").get("/instances/"))
+    page = text(signed_in("reviewer").get("/instances/"))
+    assert jane.name not in page and jane.company not in page and privacy.RESTRICTED in page
+    listed = client.get("/api/v1/instances", headers=token_for("onboarder")).get_json()["instances"]
+    labels = {i["key"]: i["label"] for i in listed}
+    assert labels == {"complaint": privacy.RESTRICTED, "onboarding": jane.company, "feedback": None}

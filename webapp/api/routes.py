@@ -9,7 +9,7 @@ from engine.errors import InvalidInput, NotAllowed, ProcessNotFound, TaskNotFoun
 from flask import g, jsonify, request, url_for
 
 from webapp import get_engine
-from webapp.access import log_access, redacted
+from webapp.access import log_access, redacted, redacted_list
 from webapp.auth import INSTANCE_MANAGERS, check_role
 from webapp.views.inbox import due_filter
 
@@ -124,7 +124,7 @@ def start(key: str):
 def instances():
     rows = get_engine().list_instances(key=process_key(request.args.get("process")),
                                        status=choice_arg("status", STATUSES), text=request.args.get("q"), **page())
-    return jsonify({"instances": [i.as_dict() for i in rows]})
+    return jsonify({"instances": [i.as_dict() for i in redacted_list(rows)]})
 
 
 @bp.get("/instances/<int(max=2147483647):instance_id>")
