@@ -140,3 +140,9 @@ def test_upload_without_a_file_is_refused(sign_in, people):
     response = sign_in("po").post("/studio/import", data={}, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "Choose a .bpmn or .zip file." in response.get_data(as_text=True)
+
+
+def test_an_upload_over_the_size_limit_is_refused_unread(sign_in, people, engine):
+    response = upload(sign_in("po"), "big.bpmn", b"<x>" + b" " * (11 * 1024 * 1024) + b"</x>")
+    assert response.status_code == 413
+    assert engine.drafts("po") == []
