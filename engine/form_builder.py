@@ -251,7 +251,7 @@ def _string_field(prop: dict, widget: str | None, validators: list, common: dict
     elif fmt == "date":
         return IsoDateField(validators=validators, **common)
     elif fmt == "date-time":
-        return IsoDateTimeField(validators=validators, **common)
+        return IsoDateTimeField(validators=validators, format="%Y-%m-%dT%H:%M", **common)  # as browsers send it
     elif fmt == "email":
         field_class = EmailField
     else:
