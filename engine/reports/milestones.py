@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from engine.bundle import parse_xml
+from engine.bundle import BPMN_NS, parse_xml
 from engine.models import ProcessDefinition
 
 RAN = ("task_completed", "script_ran")
@@ -82,7 +82,8 @@ class MilestoneMap:
         return sorted({element for _, element in self.of(name)})
 
 
-# Element ids of deployed versions by checksum: a version never changes, so they are read once per process.
+# BPMN element ids (not diagram shapes) of deployed versions by checksum: a version never changes,
+# so they are read once per version.
 _IDS_OF_VERSION: dict[str, frozenset[str]] = {}
 _MAX_CACHED = 512
 
@@ -94,7 +95,7 @@ def _element_ids(conn, definition_id: int, checksum: str) -> frozenset[str]:
         for filename, text in sorted(files.items()):
             if filename.endswith(".bpmn"):
                 root = parse_xml(text, filename)
-                ids.update(n.get("id") for n in root.iter() if isinstance(n.tag, str) and n.get("id"))
+                ids.update(n.get("id") for n in root.iter(f"{{{BPMN_NS}}}*") if n.get("id"))
         if len(_IDS_OF_VERSION) >= _MAX_CACHED:
             _IDS_OF_VERSION.clear()
         _IDS_OF_VERSION[checksum] = frozenset(ids)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, distinct, func, or_, select, tuple_
+from sqlalchemy import and_, case, func, or_, select, tuple_
 
 from engine.models import Event, HumanTask, InstanceFact, ProcessInstance, Timer
 
 from .filters import Filters
 from .milestones import MILESTONES, MilestoneMap
-from .sql import Spread, hours, seconds_between, spreads, week_of
+from .sql import Spread, by_week, day_of, hours, monday_of, seconds_between, spreads
 
 PI = ProcessInstance.__table__
 EV = Event.__table__
@@ -22,6 +22,7 @@ TASK = HumanTask.__table__
 TIMER = Timer.__table__
 ENDED = ("completed", "cancelled")
 NONE = "(none)"
+ALL = "all"
 SEVERITY_ORDER = ("low", "medium", "high", "critical")
 
 
@@ -45,6 +46,7 @@ class Context:
     filters: Filters
     milestones: MilestoneMap
     now: datetime
+    shared: dict = field(default_factory=dict)  # results two tables of one dashboard both need
 
 
 # -- building blocks ---------------------------------------------------------------------------------------------
@@ -70,31 +72,40 @@ def _opened(ctx: Context, keys: list[str] | None = None):
     return _narrow(stmt, ctx, keys).subquery("cases")
 
 
-def _milestone_events(ctx: Context, name: str) -> list:
-    """Conditions on `event` (joined to its instance) for the events that reach a milestone."""
+def _pairs(ctx: Context, name: str) -> tuple[list[str], list[tuple[str, str]]]:
     pairs = sorted(ctx.milestones.of(name))
-    return [EV.c.element_id.in_(sorted({element for _, element in pairs})), EV.c.kind.in_(MILESTONES[name].kinds),
-            tuple_(PI.c.process_key, EV.c.element_id).in_(pairs)]
+    return sorted({element for _, element in pairs}), pairs
 
 
-def _reached(ctx: Context, name: str, first: bool = True):
-    """Per instance: when a milestone was first (or last) reached, and how often."""
+def _milestone_events(ctx: Context, name: str, process_key) -> list:
+    """Conditions on `event` for the events that reach a milestone (`process_key`: the case's process column)."""
+    elements, pairs = _pairs(ctx, name)
+    # On SQLite `kind || ''` keeps the planner off the (kind, at) index, which matches most events, and on the
+    # selective (element_id, instance_id, at) one; PostgreSQL's planner needs no such hint.
+    kind = EV.c.kind.concat("") if ctx.conn.dialect.name == "sqlite" else EV.c.kind
+    return [EV.c.element_id.in_(elements), kind.in_(MILESTONES[name].kinds),
+            tuple_(process_key, EV.c.element_id).in_(pairs)]
+
+
+def _reached(ctx: Context, name: str, cases, first: bool = True):
+    """Per case of `cases`: when a milestone was first (or last) reached, and how often.
+
+    The join starts from the cases, so each case's events are found through the (element_id, instance_id) index."""
     if MILESTONES[name].source == "timer":
-        return _fired(ctx, name)
+        return _fired(ctx, name, cases)
     at = func.min(EV.c.at) if first else func.max(EV.c.at)
-    return (select(EV.c.instance_id, at.label("at"), func.count().label("times"))
-            .join(PI, PI.c.id == EV.c.instance_id).where(*_milestone_events(ctx, name))
-            .group_by(EV.c.instance_id).subquery(name))
+    on = and_(EV.c.instance_id == cases.c.id, *_milestone_events(ctx, name, cases.c.process_key))
+    return (select(cases.c.id.label("instance_id"), at.label("at"), func.count().label("times"))
+            .select_from(cases).join(EV, on).group_by(cases.c.id).subquery(name))
 
 
-def _fired(ctx: Context, name: str):
-    """Per instance: when a timer of a milestone first fired, and how many did."""
-    pairs = sorted(ctx.milestones.of(name))
-    return (select(TIMER.c.instance_id, func.min(TIMER.c.fired_at).label("at"), func.count().label("times"))
-            .join(PI, PI.c.id == TIMER.c.instance_id)
-            .where(TIMER.c.fired_at.is_not(None), TIMER.c.element_id.in_(sorted({e for _, e in pairs})),
-                   tuple_(PI.c.process_key, TIMER.c.element_id).in_(pairs))
-            .group_by(TIMER.c.instance_id).subquery(name))
+def _fired(ctx: Context, name: str, cases):
+    """Per case of `cases`: when a timer of a milestone first fired, and how many did."""
+    elements, pairs = _pairs(ctx, name)
+    on = and_(TIMER.c.instance_id == cases.c.id, TIMER.c.fired_at.is_not(None), TIMER.c.element_id.in_(elements),
+              tuple_(cases.c.process_key, TIMER.c.element_id).in_(pairs))
+    return (select(cases.c.id.label("instance_id"), func.min(TIMER.c.fired_at).label("at"),
+                   func.count().label("times")).select_from(cases).join(TIMER, on).group_by(cases.c.id).subquery(name))
 
 
 def _fact(name: str, instance_id):
@@ -114,14 +125,13 @@ def _severity_key(value: str) -> tuple:
 
 def volume(ctx: Context) -> list[tuple]:
     f, conn = ctx.filters, ctx.conn
-    week = week_of(PI.c.started_at)
-    opened = _narrow(select(week, func.count()).where(PI.c.started_at >= f.since, PI.c.started_at < f.until), ctx)
-    week = week_of(PI.c.ended_at)
-    closed = _narrow(select(week, func.count()).where(PI.c.ended_at >= f.since, PI.c.ended_at < f.until,
-                                                      PI.c.status.in_(ENDED)), ctx)
-    opened_by = dict(conn.execute(opened.group_by(week_of(PI.c.started_at))).all())
-    closed_by = dict(conn.execute(closed.group_by(week)).all())
-    return [(w, opened_by.get(w, 0), closed_by.get(w, 0)) for w in f.weeks()]
+    opened = _narrow(select(day_of(PI.c.started_at), func.count())
+                     .where(PI.c.started_at >= f.since, PI.c.started_at < f.until), ctx)
+    closed = _narrow(select(day_of(PI.c.ended_at), func.count())
+                     .where(PI.c.ended_at >= f.since, PI.c.ended_at < f.until, PI.c.status.in_(ENDED)), ctx)
+    opened_by = by_week(conn.execute(opened.group_by(day_of(PI.c.started_at))))
+    closed_by = by_week(conn.execute(closed.group_by(day_of(PI.c.ended_at))))
+    return [(w, opened_by[w][0], closed_by[w][0]) for w in f.weeks()]
 
 
 MEASURES = (("acknowledge", "acknowledged", True), ("resolve", "resolved", False))
@@ -133,24 +143,34 @@ def response_times(ctx: Context) -> list[tuple]:
         keys = ctx.milestones.keys(milestone)
         if not keys:
             continue
-        cases, reached = _opened(ctx, keys), _reached(ctx, milestone, first)
-        severity, on = _fact("severity", cases.c.id)
+        cases = _opened(ctx, keys)
+        reached = _reached(ctx, milestone, cases, first)
+        severity, on = _fact("severity", reached.c.instance_id)
         durations = (select(func.coalesce(severity.c.value, NONE).label("severity"),
                             seconds_between(cases.c.started_at, reached.c.at).label("value"))
-                     .join(reached, reached.c.instance_id == cases.c.id).outerjoin(severity, on).subquery())
-        overall = spreads(ctx.conn, durations).get((), Spread(0, None, None))
-        rows.append((measure, "all", overall.count, hours(overall.median), hours(overall.p90)))
-        by_severity = spreads(ctx.conn, durations, ("severity",))
-        for (value,), spread in sorted(by_severity.items(), key=lambda item: _severity_key(item[0][0])):
+                     .select_from(reached).join(cases, cases.c.id == reached.c.instance_id)
+                     .outerjoin(severity, on).cte(f"{measure}_durations"))
+        found = spreads(ctx.conn, durations, ("severity",), total=ALL)
+        overall = found.pop((ALL,), Spread(0, None, None))
+        rows.append((measure, ALL, overall.count, hours(overall.median), hours(overall.p90)))
+        for (value,), spread in sorted(found.items(), key=lambda item: _severity_key(item[0][0])):
             rows.append((measure, value, spread.count, hours(spread.median), hours(spread.p90)))
     return rows
 
 
 def _breach_groups(ctx: Context) -> list[tuple]:
+    """Cases and breached cases per (category, severity); computed once per dashboard."""
+    if "breach_groups" not in ctx.shared:
+        ctx.shared["breach_groups"] = _count_breaches(ctx)
+    return ctx.shared["breach_groups"]
+
+
+def _count_breaches(ctx: Context) -> list[tuple]:
     keys = ctx.milestones.keys("breached")
     if not keys:
         return []
-    cases, breached = _opened(ctx, keys), _reached(ctx, "breached")
+    cases = _opened(ctx, keys)
+    breached = _reached(ctx, "breached", cases)
     category, on_category = _fact("category", cases.c.id)
     severity, on_severity = _fact("severity", cases.c.id)
     groups = (func.coalesce(category.c.value, NONE), func.coalesce(severity.c.value, NONE))
@@ -178,34 +198,38 @@ def breach_by_severity(ctx: Context) -> list[tuple]:
 
 
 def escalations(ctx: Context) -> list[tuple]:
+    """Escalated cases and escalations per week, by the day the escalation happened."""
     f = ctx.filters
     if not ctx.milestones.of("escalated"):
         return [(w, 0, 0) for w in f.weeks()]
-    week = week_of(EV.c.at)
-    stmt = (select(week, func.count(distinct(EV.c.instance_id)), func.count()).join(PI, PI.c.id == EV.c.instance_id)
-            .where(EV.c.at >= f.since, EV.c.at < f.until, *_milestone_events(ctx, "escalated")))
-    found = {row[0]: row[1:] for row in ctx.conn.execute(_narrow(stmt, ctx).group_by(week))}
-    return [(w, *found.get(w, (0, 0))) for w in f.weeks()]
+    stmt = (select(EV.c.instance_id, day_of(EV.c.at)).join(PI, PI.c.id == EV.c.instance_id)
+            .where(EV.c.at >= f.since, EV.c.at < f.until, *_milestone_events(ctx, "escalated", PI.c.process_key)))
+    cases: dict[str, set] = defaultdict(set)
+    events: dict[str, int] = defaultdict(int)
+    for instance_id, day in ctx.conn.execute(_narrow(stmt, ctx)):
+        cases[monday_of(day)].add(instance_id)
+        events[monday_of(day)] += 1
+    return [(w, len(cases[w]), events[w]) for w in f.weeks()]
 
 
 def reopens(ctx: Context) -> list[tuple]:
     keys = ctx.milestones.keys("resolved")
     if not keys:
         return []
-    cases, resolved = _opened(ctx, keys), _reached(ctx, "resolved")
+    cases = _opened(ctx, keys)
+    resolved = _reached(ctx, "resolved", cases)
     again = resolved.c.times > 1
-    stmt = select(week_of(cases.c.started_at).label("week"), resolved.c.instance_id.label("resolved"))
+    stmt = select(day_of(cases.c.started_at).label("day"), resolved.c.instance_id.label("resolved"))
     if ctx.milestones.of("reopened"):
-        reopened = _reached(ctx, "reopened")
+        reopened = _reached(ctx, "reopened", cases)
         again = or_(again, reopened.c.instance_id.is_not(None))
         stmt = stmt.outerjoin(reopened, reopened.c.instance_id == cases.c.id)
     stmt = stmt.add_columns(case((and_(resolved.c.instance_id.is_not(None), again), 1), else_=0).label("again"))
     per_case = stmt.select_from(cases).outerjoin(resolved, resolved.c.instance_id == cases.c.id).subquery()
-    weekly = select(per_case.c.week, func.count(per_case.c.resolved), func.sum(per_case.c.again)).group_by(
-        per_case.c.week)
-    found = {week: (count, int(again or 0)) for week, count, again in ctx.conn.execute(weekly)}
-    return [(w, *found.get(w, (0, 0)), _rate(found.get(w, (0, 0))[1], found.get(w, (0, 0))[0]))
-            for w in ctx.filters.weeks()]
+    daily = select(per_case.c.day, func.count(per_case.c.resolved), func.sum(per_case.c.again)).group_by(
+        per_case.c.day)
+    found = by_week(ctx.conn.execute(daily), columns=2)
+    return [(w, found[w][0], found[w][1], _rate(found[w][1], found[w][0])) for w in ctx.filters.weeks()]
 
 
 def _ratings(ctx: Context):
@@ -213,7 +237,7 @@ def _ratings(ctx: Context):
     f = ctx.filters
     rating, about = FACT.alias("rating"), FACT.alias("about")
     own, subject = PI.alias("own"), PI.alias("subject")
-    stmt = (select(week_of(rating.c.set_at).label("week"), rating.c.number.label("rating")).select_from(rating)
+    stmt = (select(day_of(rating.c.set_at).label("day"), rating.c.number.label("rating")).select_from(rating)
             .join(own, own.c.id == rating.c.instance_id)
             .outerjoin(about, and_(about.c.instance_id == rating.c.instance_id, about.c.name == "about_reference"))
             .outerjoin(subject, subject.c.reference == about.c.value)
@@ -229,9 +253,10 @@ def _ratings(ctx: Context):
 
 def satisfaction_trend(ctx: Context) -> list[tuple]:
     ratings = _ratings(ctx)
-    stmt = select(ratings.c.week, func.count(), func.avg(ratings.c.rating)).group_by(ratings.c.week)
-    found = {week: (count, round(float(average), 2)) for week, count, average in ctx.conn.execute(stmt)}
-    return [(w, *found.get(w, (0, None))) for w in ctx.filters.weeks()]
+    stmt = select(ratings.c.day, func.count(), func.sum(ratings.c.rating)).group_by(ratings.c.day)
+    found = by_week(ctx.conn.execute(stmt), columns=2)
+    return [(w, found[w][0], round(found[w][1] / found[w][0], 2) if found[w][0] else None)
+            for w in ctx.filters.weeks()]
 
 
 def satisfaction_distribution(ctx: Context) -> list[tuple]:
@@ -242,25 +267,29 @@ def satisfaction_distribution(ctx: Context) -> list[tuple]:
     return [(int(s) if s.is_integer() else s, found.get(s, 0)) for s in scores]
 
 
-def _gate_waits(ctx: Context):
+def _gate_waits(ctx: Context, cases):
+    """Per case of `cases`: the hours its compliance sign-off tasks were open, summed over every round."""
     waited = func.sum(EV.c.detail["waited_ms"].as_float()) / 1000.0
-    return (select(EV.c.instance_id, waited.label("value")).join(PI, PI.c.id == EV.c.instance_id)
-            .where(*_milestone_events(ctx, "compliance_gate")).group_by(EV.c.instance_id).subquery("gate"))
+    on = and_(EV.c.instance_id == cases.c.id, *_milestone_events(ctx, "compliance_gate", cases.c.process_key))
+    return (select(cases.c.id.label("instance_id"), waited.label("value")).select_from(cases).join(EV, on)
+            .group_by(cases.c.id).subquery("gate"))
 
 
 def onboarding(ctx: Context) -> list[tuple]:
     rows = []
     if keys := ctx.milestones.keys("activated"):
-        cases, activated = _opened(ctx, keys), _reached(ctx, "activated")
+        cases = _opened(ctx, keys)
+        activated = _reached(ctx, "activated", cases)
         durations = (select(seconds_between(cases.c.started_at, activated.c.at).label("value"))
-                     .join(activated, activated.c.instance_id == cases.c.id).subquery())
+                     .select_from(activated).join(cases, cases.c.id == activated.c.instance_id).subquery())
         waiting = (select(func.count()).select_from(cases).join(PI, PI.c.id == cases.c.id)
                    .outerjoin(activated, activated.c.instance_id == cases.c.id)
                    .where(activated.c.instance_id.is_(None), PI.c.status == "running"))
         rows.append(_spread_row("start to activation", durations, waiting, ctx))
     if keys := ctx.milestones.keys("compliance_gate"):
-        cases, gate = _opened(ctx, keys), _gate_waits(ctx)
-        durations = select(gate.c.value).join(cases, cases.c.id == gate.c.instance_id).subquery()
+        cases = _opened(ctx, keys)
+        gate = _gate_waits(ctx, cases)
+        durations = select(gate.c.value).subquery()
         waiting = (select(func.count()).select_from(TASK).join(cases, cases.c.id == TASK.c.instance_id)
                    .where(TASK.c.element_id.in_(ctx.milestones.elements("compliance_gate"))))
         rows.append(_spread_row("waiting at the compliance gate", durations, waiting, ctx))
