@@ -2,9 +2,9 @@
 
 A model tells clients where their case stands with two `spiffworkflow:properties` on its user tasks and catch
 events: `clientStage` (what is happening now, in plain words) and `clientNextStep` (what the client can expect
-next). The due date shown beside them is the task's deadline (its earliest interrupting boundary timer). Models
-without these properties fall back on the `stage` variable their scripts set (worded by `STAGES`), then on a
-neutral sentence. Task names, lanes, people and process data never leave this module: only those words and dates.
+next). The due date shown beside them is the task's deadline (its earliest interrupting boundary timer). Where a
+case waits at no such element, a neutral sentence stands in. Task names, lanes, people and process data never
+leave this module: only those words and dates.
 """
 
 from __future__ import annotations
@@ -40,17 +40,6 @@ NAME_FIELDS = ("client_name", "submitter_name", "contact_name", "customer_name",
 
 WORKING = "Our team is working on it."
 CLOSED = "Closed."
-# The `stage` values the shipped models set, in the words a client reads: (now, next step).
-STAGES: dict[str, tuple[str, str | None]] = {
-    "received": ("Received: we are assessing it.", "We will acknowledge it and tell you how long it will take."),
-    "acknowledged": ("Being investigated.", "We will tell you the outcome."),
-    "reopened": ("Reopened: we are looking into it again.", "We will tell you the outcome."),
-    "escalated": ("Escalated to a senior member of our team.", "We will tell you the outcome."),
-    "resolved": ("Resolved.", "We will contact you to check that you are satisfied."),
-    "handed_to_complaints": ("Passed on to our complaints team.", "We will reply to you."),
-    "responded": ("Answered.", None),
-    "closed": (CLOSED, None),
-}
 
 
 @dataclass(frozen=True)
@@ -137,7 +126,7 @@ def waiting_messages(engine: Engine, instance_id: int) -> set[str]:
 
 def _steps(detail, specs: dict[str, Any]) -> tuple[ClientStep, ...]:
     steps: list[ClientStep] = []
-    for task in detail.tasks:  # soonest due first
+    for task in sorted(detail.tasks, key=lambda t: (t.due_at is None, t.due_at or t.created_at)):  # soonest due first
         props = properties(specs.get(task.element_id))
         if props.get(STAGE_PROPERTY):
             steps.append(ClientStep(props[STAGE_PROPERTY], props.get(NEXT_STEP_PROPERTY), task.due_at))
@@ -148,12 +137,7 @@ def _steps(detail, specs: dict[str, Any]) -> tuple[ClientStep, ...]:
             steps.append(ClientStep(props[STAGE_PROPERTY], props.get(NEXT_STEP_PROPERTY)))
     if steps:
         return tuple(_unique(steps))
-    due = min((t.due_at for t in detail.tasks if t.due_at), default=None)
-    stage = detail.data.get("stage")
-    if isinstance(stage, str) and stage in STAGES:
-        now, next_step = STAGES[stage]
-        return (ClientStep(now, next_step, due if next_step else None),)
-    return (ClientStep(WORKING, None, due),)
+    return (ClientStep(WORKING, None, min((t.due_at for t in detail.tasks if t.due_at), default=None)),)
 
 
 def _unique(steps: list[ClientStep]) -> list[ClientStep]:

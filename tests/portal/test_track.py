@@ -30,9 +30,9 @@ def test_new_complaint_shows_its_stage_and_when_to_expect_the_next_step(client, 
     response = track(client, reference)
     assert response.status_code == 200
     page = text(response)
-    assert "Received: we are assessing it." in page
+    assert "Received: we are registering your complaint." in page
     expected = clock.now() + timedelta(hours=24)
-    assert f"Next: We will acknowledge it and tell you how long it will take. Expected by {expected.day} " \
+    assert f"Next: We will acknowledge it within 24 hours. Expected by {expected.day} " \
            f"{expected:%B %Y}, {expected:%H:%M} UTC." in page
     assert f"Received {clock.now().day} {clock.now():%B %Y}" in page
 
@@ -118,3 +118,11 @@ def test_one_reference_tried_from_many_addresses_is_stopped(client, log_complain
     response = track(client, reference, **address(50))
     assert response.status_code == 429  # even with the right e-mail, until the window passes
     assert "Please wait a moment" in text(response)
+
+
+def test_a_case_waiting_at_an_element_without_client_words_gets_a_neutral_sentence(client, engine, waiting_inquiry,
+                                                                                   text):
+    engine.send_message("more_info", {"reference": waiting_inquiry.reference}, {"message": "Meter 0412-556."})
+    page = text(track(client, waiting_inquiry.reference, "sipho@example.com"))
+    assert "Our team is working on it." in page
+    assert "Answer the inquiry" not in page
