@@ -34,7 +34,7 @@ from engine.models import Event, HumanTask, InstanceFact, Notification, ProcessI
 from sqlalchemy import func, insert, select, text, update
 
 BENCH_KEY = "bench_web"
-AGENT, PASSWORD = "bench-agent", "bench-password-1"
+AGENT, MANAGER, PASSWORD = "bench-agent", "bench-manager", "bench-password-1"
 CATEGORIES = ("billing", "delivery", "service", "product_quality", "other")
 BATCH = 5_000
 BENCH_FORM = json.dumps({"title": "Review", "type": "object", "required": ["decision"], "properties": {
@@ -90,6 +90,7 @@ class Sizes:
 
 QUICK = Sizes(instances=2_000, inbox_requests=60, completions=60, clients=4)
 FULL = Sizes(instances=100_000, inbox_requests=600, completions=1_500, clients=8)
+REPORT_REQUESTS = 5
 SCALEOUT = ((1, 1), (2, 1), (4, 1), (1, 2), (2, 2), (4, 2))  # (gunicorn workers, RQ workers)
 QUICK_SCALEOUT = ((1, 1), (2, 2))
 
@@ -142,6 +143,7 @@ def seed(app, count: int, progress: Progress) -> int:
 
     with engine.write_session.begin() as session:
         save_user(session, AGENT, ["Agent"], password=PASSWORD, email="bench-agent@example.com")
+        save_user(session, MANAGER, ["Manager"], password=PASSWORD, email="bench-manager@example.com")
     engine.deploy_files({"bench_web.bpmn": BENCH_BPMN, "bench_review.json": BENCH_FORM}, BENCH_KEY, by=AGENT)
     templates = _templates(app, len(CATEGORIES))
     progress(f"copying {len(templates)} started cases to {count:,} cases")
@@ -236,9 +238,9 @@ class Browser:
             self.connection.close()
         return response.status, page
 
-    def sign_in(self) -> Browser:
+    def sign_in(self, username: str = AGENT) -> Browser:
         self.request("GET", "/login")
-        status, _ = self.request("POST", "/login", {"username": AGENT, "password": PASSWORD})
+        status, _ = self.request("POST", "/login", {"username": username, "password": PASSWORD})
         if status != 302:
             raise RuntimeError(f"the benchmark could not sign in (HTTP {status})")
         self.request("GET", "/inbox/")  # a page with the session's CSRF token
@@ -385,6 +387,34 @@ def measure_inbox(port: int, sizes: Sizes) -> dict[str, Any]:
             "per_s": round(sizes.inbox_requests / elapsed, 1), "failed": failures, **_spread(latencies)}
 
 
+def seed_history(app, count: int, progress: Progress) -> None:
+    """The shipped processes and `count` closed cases of theirs, for the reports (engine/reports/sample.py)."""
+    from engine.reports.sample import write_history
+
+    engine = app.extensions["clientflow"]
+    engine.deploy_each(app.config["PROCESSES_DIR"], by=AGENT)
+    began = time.perf_counter()
+    with engine.sql_engine.begin() as conn:
+        write_history(conn, count, engine.clock.now())
+    progress(f"{count:,} closed cases of the shipped processes written in {time.perf_counter() - began:.1f} s")
+
+
+def measure_reports(app, port: int, requests: int) -> dict[str, Any]:
+    """The managers' dashboard over the last 90 days, one request at a time."""
+    today = app.extensions["clientflow"].clock.now().date()
+    query = urlencode({"from": (today - timedelta(days=89)).isoformat(), "to": today.isoformat()})
+    browser = Browser(port).sign_in(MANAGER)
+    try:
+        def dashboard(b: Browser) -> bool:
+            status, page = b.request("GET", f"/reports/?{query}")
+            return status == 200 and "SLA breach rate" in page
+        dashboard(browser)  # warm-up
+        latencies, _elapsed, failures, _began = run_clients([browser], [[dashboard] * requests])
+    finally:
+        browser.close()
+    return {"requests": requests, "range_days": 90, "failed": failures, **_spread(latencies)}
+
+
 # -- set-up ---------------------------------------------------------------------------------------------------------
 
 @contextmanager
@@ -431,13 +461,15 @@ def bench_web(quick: bool = True, postgres_url: str | None = None, redis_url: st
             site = Path(folder) / name
             site.mkdir()
             with bench_site(site, url, redis_url) as (app, env), open(site / "web.log", "ab") as log:
-                progress(f"web on {name}: seeding {sizes.instances:,} cases")
+                progress(f"web on {name}: seeding {sizes.instances:,} open and {sizes.instances:,} closed cases")
                 seed(app, sizes.instances, progress)
+                seed_history(app, sizes.instances, progress)
                 with gunicorn(env, workers, 4, log) as port:
                     progress(f"web on {name}: {sizes.inbox_requests} inbox requests, {sizes.completions} completions")
                     inbox = measure_inbox(port, sizes)
                     completions = measure_completions(app, port, sizes)
-                results[name] = {"inbox": inbox, "complete": completions.figures}
+                    reports = measure_reports(app, port, REPORT_REQUESTS)
+                results[name] = {"inbox": inbox, "complete": completions.figures, "reports": reports}
     return results
 
 
@@ -522,14 +554,16 @@ def _instances_of(app, task_ids: list[str]) -> list[int]:
 
 def web_table(result: dict[str, Any]) -> list[str]:
     lines = [f"Web: gunicorn {result['gunicorn_workers']} workers x {result['threads']} threads, {result['clients']} "
-             f"clients at once, {result['instances']:,} open cases"]
+             f"clients at once, {result['instances']:,} open cases (+ as many closed ones for the reports)"]
     for backend in ("sqlite", "postgresql"):
         if backend in result:
             inbox, done = result[backend]["inbox"], result[backend]["complete"]
-            failed = inbox["failed"] + done["failed"]
+            reports = result[backend]["reports"]
+            failed = inbox["failed"] + done["failed"] + reports["failed"]
             lines.append(f"  {backend:<11} inbox p50 {inbox['p50_ms']:>7.1f} ms  p95 {inbox['p95_ms']:>7.1f} ms "
                          f"{inbox['per_s']:>7.1f} req/s | completions {done['per_s']:>6.1f}/s  p50 "
-                         f"{done['p50_ms']:.1f} ms  p95 {done['p95_ms']:.1f} ms  failed {failed}")
+                         f"{done['p50_ms']:.1f} ms  p95 {done['p95_ms']:.1f} ms | reports dashboard p50 "
+                         f"{reports['p50_ms']:.0f} ms | failed {failed}")
     return lines
 
 

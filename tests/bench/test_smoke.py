@@ -41,6 +41,8 @@ def test_web_part_against_gunicorn(tmp_path):
     assert {"p50_ms", "p95_ms", "per_s", "requests"} <= set(inbox) and inbox["failed"] == 0
     assert {"p50_ms", "p95_ms", "per_s", "completions"} <= set(complete) and complete["failed"] == 0
     assert complete["completions"] > 0
+    reports = web["sqlite"]["reports"]
+    assert {"p50_ms", "p95_ms", "requests"} <= set(reports) and reports["failed"] == 0
     assert "Web: gunicorn" in output and "inbox p50" in output
 
 

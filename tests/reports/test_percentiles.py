@@ -1,4 +1,4 @@
-"""Median and p90 computed in the database match Python's inclusive quantiles, on SQLite and PostgreSQL."""
+"""Median and p90 (percentile_cont on PostgreSQL, fetched values on SQLite) match Python's inclusive quantiles."""
 
 import random
 import statistics
