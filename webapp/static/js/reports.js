@@ -7,8 +7,9 @@
   var data = JSON.parse(source.textContent);
   var colours = ["#0969da", "#cf222e", "#1a7f37", "#9a6700", "#8250df", "#57606a"];
 
+  // The x-axis label of a row: its first column, with the severity for the response-time rows.
   function label(row, columns) {
-    if (columns.indexOf("severity") >= 0) { return row[0] + " (" + row[1] + ")"; }
+    if (columns[0] === "measure" && columns[1] === "severity") { return row[0] + " (" + row[1] + ")"; }
     return String(row[0]);
   }
 
