@@ -1,0 +1,43 @@
+"""The sweeper: work saved without a job (Redis down, flushed) is scheduled from the database, once per lease."""
+
+from click.testing import CliRunner
+from rq import Queue
+from rq.registry import ScheduledJobRegistry
+from sqlalchemy import select
+
+from engine.models import Notification
+from webapp.cli import main
+from webapp.queues import MAIL_QUEUE, TIMER_QUEUE
+from webapp.scheduling import Settings
+from webapp.sweeper import sweep
+
+
+def test_sweep_schedules_unscheduled_work_once(app_config, request, redis_db):
+    app_config["SCHEDULE_JOBS"] = False  # as if Redis had been down when these were saved
+    app = request.getfixturevalue("app")
+    engine = request.getfixturevalue("models")
+    soon = engine.start("reminder", {"delay": "PT3S", "reminders": 0, "hold": 0})
+    engine.start("reminder", {"delay": "PT1H", "reminders": 0, "hold": 0})  # beyond this sweep's horizon
+    engine.start("notice", {"template": "status_update", "email": "ana@example.com", "name": "Ana"})
+    settings = Settings.from_config(app.config)
+
+    first = sweep(engine, redis_db.client, settings)
+    assert (first.timers, first.notifications) == (1, 1)
+    assert sweep(engine, redis_db.client, settings) == first.__class__(0, 0)  # leases: no second job
+
+    timers = Queue(TIMER_QUEUE, connection=redis_db.client)
+    [job_id] = ScheduledJobRegistry(queue=timers).get_job_ids()
+    assert timers.fetch_job(job_id).args == (engine.timers(soon.id)[0].id,)
+    assert len(Queue(MAIL_QUEUE, connection=redis_db.client)) == 1
+
+
+def test_burst_worker_command_sends_what_it_finds(app_config, request, redis_db):
+    app_config["SCHEDULE_JOBS"] = False
+    app = request.getfixturevalue("app")
+    engine = request.getfixturevalue("models")
+    engine.start("notice", {"template": "welcome_package", "email": "ana@example.com", "name": "Ana"})
+    result = CliRunner().invoke(main, ["worker", "--burst", "--queues", "timers,mail"], obj=app,
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with engine.read_session() as session:
+        assert session.scalars(select(Notification.status)).all() == ["logged"]  # no SMTP_URL here
