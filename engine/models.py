@@ -110,6 +110,7 @@ class ProcessInstance(Base):
         # Reports select cases opened / closed in a date range (engine/reports.py).
         Index("ix_process_instance_started_at", "started_at"),
         Index("ix_process_instance_ended_at", "ended_at"),
+        Index("ix_process_instance_key_started", "process_key", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -93,6 +93,7 @@ FULL = Sizes(instances=100_000, inbox_requests=600, completions=1_500, clients=8
 REPORT_REQUESTS = 5
 SCALEOUT = ((1, 1), (2, 1), (4, 1), (1, 2), (2, 2), (4, 2))  # (gunicorn workers, RQ workers)
 QUICK_SCALEOUT = ((1, 1), (2, 2))
+QUICK_SCALEOUT_SIZES = Sizes(instances=1_000, inbox_requests=0, completions=40, clients=4)
 
 Progress = Callable[[str], None]
 
@@ -512,7 +513,7 @@ def bench_scaleout(quick: bool = True, postgres_url: str | None = None, redis_ur
         return {"skipped": "scale-out needs PostgreSQL: pass --postgres or set CLIENTFLOW_BENCH_POSTGRES"}
     from .serving import start_worker, stop_process
 
-    sizes = sizes or (QUICK if quick else FULL)
+    sizes = sizes or (QUICK_SCALEOUT_SIZES if quick else FULL)
     configs = configs or (QUICK_SCALEOUT if quick else SCALEOUT)
     runs = []
     with tempfile.TemporaryDirectory(prefix="clientflow-bench-scale-") as folder, scratch_postgres(postgres_url) as pg:
@@ -588,12 +589,16 @@ def run_parts(parts: set[str], quick: bool, postgres_url: str | None, redis_url:
     """The web and scale-out parts of `clientflow bench` (quick: web on SQLite only, to stay near a minute)."""
     from dataclasses import replace
 
-    sizes = replace(QUICK if quick else FULL, instances=instances) if instances else None
+    def sized(default: Sizes) -> Sizes | None:
+        return replace(default, instances=instances) if instances else None
+
     results: dict[str, Any] = {}
     if "web" in parts:
-        results["web"] = bench_web(quick, None if quick else postgres_url, redis_url, sizes, progress)
+        results["web"] = bench_web(quick, None if quick else postgres_url, redis_url, sized(QUICK if quick else FULL),
+                                   progress)
         echo("\n".join(web_table(results["web"])))
     if "scaleout" in parts:
-        results["scaleout"] = bench_scaleout(quick, postgres_url, redis_url, sizes, progress=progress)
+        results["scaleout"] = bench_scaleout(quick, postgres_url, redis_url,
+                                             sized(QUICK_SCALEOUT_SIZES if quick else FULL), progress=progress)
         echo("\n".join(scaleout_table(results["scaleout"])))
     return results

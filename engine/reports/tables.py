@@ -302,11 +302,16 @@ def _spread_row(measure: str, durations, waiting, ctx: Context) -> tuple:
 
 
 def wip(ctx: Context) -> list[tuple]:
+    f = ctx.filters
     unclaimed = func.sum(case((TASK.c.claimed_by.is_(None), 1), else_=0))
     overdue = func.sum(case((and_(TASK.c.due_at.is_not(None), TASK.c.due_at < ctx.now), 1), else_=0))
-    stmt = (select(TASK.c.lane, func.count(), unclaimed, overdue, func.min(TASK.c.created_at))
-            .join(PI, PI.c.id == TASK.c.instance_id).group_by(TASK.c.lane))
-    rows = ctx.conn.execute(_narrow(stmt, ctx)).all()
+    stmt = select(TASK.c.lane, func.count(), unclaimed, overdue, func.min(TASK.c.created_at)).group_by(TASK.c.lane)
+    if f.process:  # open tasks carry their process: no join needed
+        stmt = stmt.where(TASK.c.process_key == f.process)
+    if f.category:
+        stmt = stmt.where(TASK.c.instance_id.in_(select(FACT.c.instance_id).where(FACT.c.name == "category",
+                                                                                FACT.c.value == f.category)))
+    rows = ctx.conn.execute(stmt).all()
     return sorted(((lane or NONE, count, int(free or 0), int(late or 0),
                     hours(seconds_since(oldest, ctx.now))) for lane, count, free, late, oldest in rows),
                   key=lambda row: (-row[1], row[0]))

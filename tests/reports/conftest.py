@@ -75,10 +75,10 @@ class Rows:
             due_at=due, created_at=T0, fired_at=fired, cancelled_at=cancelled))
 
     def task(self, instance_id: int, element_id: str, lane: str, created: datetime, due: datetime | None = None,
-             claimed_by: str | None = None) -> None:
+             claimed_by: str | None = None, process_key: str = "complaint_handling") -> None:
         self._insert(insert(HumanTask).values(
             id=f"{instance_id:08d}-0000-4000-8000-{abs(hash(element_id)) % 10**12:012d}", instance_id=instance_id,
-            process_key="x", element_id=element_id, name=element_id, lane=lane, created_at=created, due_at=due,
+            process_key=process_key, element_id=element_id, name=element_id, lane=lane, created_at=created, due_at=due,
             claimed_by=claimed_by))
 
 
@@ -122,7 +122,7 @@ def dataset(engine):
     o2 = r.instance("client_onboarding", at(1), None, "ONB-2")
     r.event(o2, "task_completed", "compliance_check", at(2), waited_ms=6 * 3600_000)
     o3 = r.instance("client_onboarding", at(3), None, "ONB-3")
-    r.task(o3, "compliance_check", "Compliance Officer", at(4), claimed_by="cora")
+    r.task(o3, "compliance_check", "Compliance Officer", at(4), claimed_by="cora", process_key="client_onboarding")
     f1 = r.instance("feedback", at(3), at(3), "FBK-1", about_reference="CMP-1")
     r.fact(f1, "rating", 4, at(3, 1))
     f2 = r.instance("feedback", at(9), at(9), "FBK-2", about_reference="CMP-3")

@@ -86,6 +86,8 @@ def test_onboarding_lead_time_and_compliance_gate_wait(engine, dataset):
 
 def test_work_in_progress_per_lane_now(engine, dataset):
     assert report(engine, "wip") == [("Compliance Officer", 1, 0, 0, 240.0), ("Supervisor", 1, 1, 1, 96.0)]
+    onboarding = replace(RANGE, process="client_onboarding")
+    assert report(engine, "wip", onboarding) == [("Compliance Officer", 1, 0, 0, 240.0)]
 
 
 def test_category_filter_narrows_every_case_based_table(engine, dataset):
