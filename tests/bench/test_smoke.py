@@ -43,7 +43,8 @@ def test_web_part_against_gunicorn(tmp_path):
     assert complete["completions"] > 0
     reports = web["sqlite"]["reports"]
     assert {"p50_ms", "p95_ms", "requests"} <= set(reports) and reports["failed"] == 0
-    assert "Web: gunicorn" in output and "inbox p50" in output
+    assert "Web: gunicorn" in output and "inbox alone p50" in output
+    assert web["sqlite"]["inbox"]["one_at_a_time"]["p50_ms"] > 0
 
 
 @pytest.mark.slow
