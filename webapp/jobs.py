@@ -33,15 +33,16 @@ class DeliveryDeferred(Exception):
 
 def fire_timer(timer_id: int) -> str:
     """Fire a timer if due: 'fired', 'done' (fired or cancelled before); or, when woken early, 'held' (the worker
-    enqueues it again at the due time) or 'rescheduled' (back to RQ's scheduler)."""
+    fires it at the due time) or 'rescheduled' (back to RQ's scheduler)."""
     engine = get_engine()
-    outcome = _fire_despite_conflicts(engine, timer_id)
-    if outcome != "early":
-        return outcome
     due = _due_at(engine, timer_id)
     if due is None:
         return "done"
     now = engine.clock.now()
+    if due <= now:
+        outcome = _fire_despite_conflicts(engine, timer_id)
+        if outcome != "early":  # the engine checks the due time again, in the firing transaction
+            return outcome
     settings = Settings.from_config(current_app.config)
     redis = get_redis()
     # This job holds the timer's lease: renew it past the due time whichever way the timer goes on.
