@@ -20,6 +20,7 @@ from .views import TimerView
 
 _DUE = "clientflow_due"
 _PAST = datetime(2000, 1, 1, tzinfo=UTC)
+_NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def _timer_definition(task):
@@ -51,7 +52,11 @@ def due_at(task) -> datetime | None:
 
 
 def anchor_due_times(workflow, waiting: list, now: datetime) -> None:
-    """Give every newly waiting timer a due time counted from the engine clock, not SpiffWorkflow's."""
+    """Give every newly waiting timer a due time counted from the engine clock, not SpiffWorkflow's.
+
+    SpiffWorkflow compares its own `event_value` with the real time whenever timers are refreshed (after
+    every step); we park that value in the far future so only `fire()` - called when the engine clock says
+    the timer is due - ever fires a timer. Our due time lives in internal data under `_DUE`."""
     for task in waiting:
         if task._get_internal_data(_DUE):
             continue
@@ -60,7 +65,7 @@ def anchor_due_times(workflow, waiting: list, now: datetime) -> None:
             expression = workflow.script_engine.evaluate(task, definition.expression)
             parsed = TimerEventDefinition.parse_iso_duration(expression)
             due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
-            task._set_internal_data(event_value=due.isoformat())
+            task._set_internal_data(event_value=_NEVER.isoformat())
         elif isinstance(definition, CycleTimerEventDefinition):
             value = task._get_internal_data("event_value")
             if not value or value.get("cycles") == 0:
@@ -71,13 +76,14 @@ def anchor_due_times(workflow, waiting: list, now: datetime) -> None:
                 due = start  # an explicit start date
             else:
                 due = now + duration
-            value["next"] = due.isoformat()
+            value["next"] = _NEVER.isoformat()
             task._set_internal_data(event_value=value)
         else:
             value = task._get_internal_data("event_value")
             if value is None:
                 continue
             due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else now
+            task._set_internal_data(event_value=_NEVER.isoformat())
         task._set_internal_data(**{_DUE: due.astimezone(UTC).isoformat()})
 
 
@@ -86,14 +92,14 @@ def fire(workflow, task) -> None:
     definition = _timer_definition(task)
     if isinstance(definition, CycleTimerEventDefinition):
         value = task._get_internal_data("event_value")
-        fired_due = datetime.fromisoformat(value["next"])
+        fired_due = due_at(task)
         value["next"] = _PAST.isoformat()
         task._set_internal_data(event_value=value)
         workflow.refresh_timers()
         value = task._get_internal_data("event_value")
         if value and value.get("cycles") != 0:
             next_due = fired_due + timedelta(seconds=value["duration"])
-            value["next"] = next_due.isoformat()
+            value["next"] = _NEVER.isoformat()
             task._set_internal_data(event_value=value, **{_DUE: next_due.isoformat()})
         return
     task._set_internal_data(event_fired=True)
