@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -144,8 +146,31 @@ class BuiltModel:
         return False
 
 
+_BUILT: OrderedDict[tuple[str, str | None, bool], BuiltModel] = OrderedDict()
+_BUILT_LOCK = threading.Lock()
+_BUILT_SIZE = 64
+
+
 def build_model(files: dict[str, str], key: str | None = None, validate: bool = True) -> BuiltModel:
-    """Parse and validate every file of a bundle; raise `InvalidModel` naming file, element and line."""
+    """Parse and validate every file of a bundle; raise `InvalidModel` naming file, element and line.
+
+    Built models are shared by content within the process (specs are read-only once built), so the same
+    bundle is parsed once however many engines or deploys ask for it."""
+    cache_key = (checksum(files), key, validate)
+    with _BUILT_LOCK:
+        model = _BUILT.get(cache_key)
+        if model is not None:
+            _BUILT.move_to_end(cache_key)
+            return model
+    model = _build_model(files, key, validate)
+    with _BUILT_LOCK:
+        _BUILT[cache_key] = model
+        while len(_BUILT) > _BUILT_SIZE:
+            _BUILT.popitem(last=False)
+    return model
+
+
+def _build_model(files: dict[str, str], key: str | None, validate: bool) -> BuiltModel:
     parser = SpiffBpmnParser(validator=VALIDATOR if validate else None)
     roots: dict[str, etree._Element] = {}
     for name in sorted(files):

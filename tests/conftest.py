@@ -86,6 +86,16 @@ def _has_sequence(conn) -> bool:
     return bool(conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first())
 
 
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashing():
+    """Real argon2id hashes with the smallest cost: tests create hundreds of users, production keeps the default."""
+    from argon2 import PasswordHasher
+
+    import engine.users
+
+    engine.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 @pytest.fixture
 def instance_path(tmp_path):
     path = tmp_path / "instance"
