@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from webapp import create_app
 from webapp.config import normalise_database_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
+CHROMIUM = os.environ.get("CLIENTFLOW_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 BACKEND = os.environ.get("CLIENTFLOW_TEST_DATABASE", "sqlite")
 
 
@@ -152,3 +156,32 @@ def order_bundle(tmp_path):
     target = tmp_path / "order"
     shutil.copytree(FIXTURES / "order", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium driven by playwright: one browser (and one playwright loop) for the whole run."""
+    if not shutil.which(CHROMIUM):
+        message = f"{CHROMIUM} is missing: run `make browser-deps`"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by werkzeug in a thread; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
