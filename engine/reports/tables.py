@@ -42,6 +42,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Context:
+    """What the queries of one report request share: the connection, filters, milestones and the time now."""
+
     conn: object
     filters: Filters
     milestones: MilestoneMap
