@@ -4,7 +4,7 @@ import re
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -53,6 +53,9 @@ def test_api_conforms_to_its_document(app, live_data, token_for, method, path, m
     @settings(max_examples=20, deadline=None, database=None,
               suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
     def check(case):
+        # A query parameter with an empty list of values is not sent at all: the "invalid" request schemathesis
+        # meant never reaches the server, so there is nothing for it to refuse.
+        assume(not any(value == [] for value in (case.query or {}).values()))
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     check()
