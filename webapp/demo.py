@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from engine import ManualClock
 from engine.bundle import parse_xml
 from engine.errors import ClientflowError
 from engine.users import ADMIN_ROLE, save_user
@@ -36,6 +38,8 @@ class DemoInstance:
     key: str
     data: dict[str, Any] = field(default_factory=dict)
     steps: tuple[DemoStep, ...] = ()
+    # Start it this many hours in the past, so its timers are already overdue (an SLA breach to look at).
+    hours_ago: int = 0
 
 
 DEMO_INSTANCES: list[DemoInstance] = [
@@ -50,6 +54,10 @@ DEMO_INSTANCES: list[DemoInstance] = [
     DemoInstance("complaint_handling", {"client_name": "Sipho Ndlovu", "client_email": "sipho@example.com",
                                         "channel": "hotline", "category": "delivery",
                                         "description": "My order arrived a week late and damaged."}),
+    DemoInstance("complaint_handling", {"client_name": "Grace Khumalo", "client_email": "grace@example.com",
+                                        "channel": "walk_in", "category": "service",
+                                        "description": "Nobody called me back about my account query."},
+                 hours_ago=30),
     DemoInstance("feedback", {"rating": 4, "comments": "Quick and friendly help at the branch.",
                               "client_name": "Lerato M.", "client_email": "lerato@example.com", "may_contact": True}),
     DemoInstance("suggestion", {"channel": "website", "topic": "facilities",
@@ -115,11 +123,17 @@ def _create_users(engine, roles: set[str], summary: DemoSummary) -> None:
 
 
 def _start(engine, demo: DemoInstance, summary: DemoSummary) -> None:
+    real_clock = engine.clock
+    if demo.hours_ago:
+        # Seeding runs before the web server and workers start, so swapping the clock affects nothing else.
+        engine.clock = ManualClock(real_clock.now() - timedelta(hours=demo.hours_ago))
     try:
         instance = engine.start(demo.key, dict(demo.data), by=ADMIN_USER)
     except ClientflowError as err:
         summary.problems.append(f"demo instance of {demo.key}: {err}")
         return
+    finally:
+        engine.clock = real_clock
     for step in demo.steps:
         task = next((t for t in engine.tasks(instance_id=instance.id) if t.element_id == step.element_id), None)
         try:
