@@ -148,6 +148,14 @@ class HumanTask(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(80), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The inbox order (soonest due first, undated last) as one non-null column, so an index can serve it:
+    # "ORDER BY due_at IS NULL, due_at" sorts every open task before the first page is known.
+    sort_due: Mapped[datetime] = mapped_column(default=lambda: NO_DUE_DATE)
+
+    __table_args__ = (Index("ix_human_task_inbox_order", "claimed_by", "sort_due", "created_at", "id"),)
+
+
+NO_DUE_DATE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class Timer(Base):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from . import timers
 from .audit import actors_who_completed
 from .errors import NotAllowed
-from .models import HumanTask, ProcessInstance
+from .models import NO_DUE_DATE, HumanTask, ProcessInstance
 from .users import SYSTEM_USER, UserView
 from .views import TaskView
 
@@ -50,7 +50,8 @@ _SELECT_BESIDE = select(HUMAN).where(HUMAN.c.instance_id == select(HUMAN.c.insta
     HUMAN.c.id == bindparam("task_id")).scalar_subquery())
 _SELECT_OF_INSTANCE = select(HUMAN).where(HUMAN.c.instance_id == bindparam("instance_id"))
 _SET_CLAIM = update(HUMAN).where(HUMAN.c.id == bindparam("task_id")).values(claimed_by=bindparam("holder"))
-_SET_DUE = update(HUMAN).where(HUMAN.c.id == bindparam("task_id")).values(due_at=bindparam("due"))
+_SET_DUE = update(HUMAN).where(HUMAN.c.id == bindparam("task_id")).values(due_at=bindparam("due"),
+                                                                          sort_due=bindparam("sort_due"))
 _DELETE = delete(HUMAN).where(HUMAN.c.id == bindparam("task_id"))
 _INSERT = insert(HUMAN)
 
@@ -85,7 +86,7 @@ def sync_rows(conn, row, ready_tasks: list, now: datetime, known: dict[str, Any]
         due = _interrupting_due(task)
         if task_id in existing:
             if existing[task_id] != due:
-                conn.execute(_SET_DUE, {"task_id": task_id, "due": due})
+                conn.execute(_SET_DUE, {"task_id": task_id, "due": due, "sort_due": due or NO_DUE_DATE})
             continue
         spec = task.task_spec
         props = properties(spec)
@@ -93,7 +94,7 @@ def sync_rows(conn, row, ready_tasks: list, now: datetime, known: dict[str, Any]
                       "element_id": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane,
                       "form_key": props.get("formJsonSchemaFilename"),
                       "ui_form_key": props.get("formUiSchemaFilename"), "claimed_by": None, "created_at": now,
-                      "due_at": due})
+                      "due_at": due, "sort_due": due or NO_DUE_DATE})
     if added:
         conn.execute(_INSERT, added)
 
@@ -147,7 +148,7 @@ def query(*, instance_id: int | None = None, user: UserView | None = None, mine:
 
 def ordered(stmt):
     """Soonest due first, tasks without a due date last, then oldest first."""
-    return stmt.order_by(HUMAN.c.due_at.is_(None), HUMAN.c.due_at, HUMAN.c.created_at, HUMAN.c.id)
+    return stmt.order_by(HUMAN.c.sort_due, HUMAN.c.created_at, HUMAN.c.id)
 
 
 OF_INSTANCE_ORDERED = ordered(query().where(HUMAN.c.instance_id == bindparam("instance_id")))
