@@ -144,7 +144,7 @@ def client(app):
 def make_user(engine):
     from engine.users import save_user
 
-    def make(name: str, *roles: str, password: str | None = "password123", email: str | None = None):
+    def make(name: str, *roles: str, password: str | None = PASSWORD, email: str | None = None):
         with engine.write_session.begin() as session:
             return save_user(session, name, list(roles), password=password, email=email)
     return make
@@ -185,3 +185,22 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+PASSWORD = "password123"
+
+
+def client_signed_in(app, username: str, password: str = PASSWORD):
+    """A Flask test client with a signed-in session (one client per user, like separate browsers)."""
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 302, response.text
+    return client
+
+
+def bearer_headers(engine, username: str) -> dict[str, str]:
+    """Authorization headers with a new API token of the user."""
+    from engine.users import create_token
+
+    with engine.write_session.begin() as session:
+        return {"Authorization": f"Bearer {create_token(session, username, 'test')}"}

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from engine.clock import ManualClock
+from tests.conftest import bearer_headers, client_signed_in
 
 MODELS = Path(__file__).resolve().parent.parent / "fixtures" / "privacy"
-PASSWORD = "password123"
 STAFF = (("agent", "Agent"), ("reviewer", "Reviewer"), ("onboarder", "Onboarding Officer"),
          ("officer", "Compliance Officer"), ("officer2", "Compliance Officer"), ("super", "Supervisor"),
          ("root", "Admin"))
@@ -115,28 +115,6 @@ def piet(run_person):
 
 
 @pytest.fixture
-def signed_in(app, staff):
-    """A test client signed in as the named user."""
-
-    def sign_in(username: str):
-        client = app.test_client()
-        response = client.post("/login", data={"username": username, "password": PASSWORD})
-        assert response.status_code == 302, response.text
-        return client
-    return sign_in
-
-
-@pytest.fixture
-def token_for(engine, staff):
-    from engine.users import create_token
-
-    def make(username: str) -> dict[str, str]:
-        with engine.write_session.begin() as session:
-            return {"Authorization": f"Bearer {create_token(session, username, 'test')}"}
-    return make
-
-
-@pytest.fixture
 def accesses(engine):
     """The access log, oldest first, as (actor, channel, action, instance_id, task_id, subjects, why)."""
     from engine import access_log
@@ -156,3 +134,14 @@ def text():
     def of(response) -> str:
         return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
     return of
+
+
+@pytest.fixture
+def signed_in(app, staff):
+    """A test client signed in as the named user."""
+    return lambda username: client_signed_in(app, username)
+
+
+@pytest.fixture
+def token_for(engine, staff):
+    return lambda username: bearer_headers(engine, username)

@@ -11,19 +11,9 @@ from pathlib import Path
 import pytest
 
 from engine.clock import ManualClock
+from tests.conftest import client_signed_in
 
 STUDIO_FIXTURES = Path(__file__).parent / "fixtures"
-PASSWORD = "password123"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """Argon2 at its smallest cost: signing in is not what these tests are about."""
-    from argon2 import PasswordHasher
-
-    from engine import users
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture
@@ -57,20 +47,14 @@ def sla(engine, sla_bundle, people):
 
 
 @pytest.fixture
-def sign_in(app, people):
-    """A test client signed in as the named user."""
-
-    def signed(username: str):
-        client = app.test_client()
-        response = client.post("/login", data={"username": username, "password": PASSWORD})
-        assert response.status_code == 302, response.text
-        return client
-    return signed
-
-
-@pytest.fixture
 def text():
     """A response's text with tags and runs of whitespace removed, for readable assertions."""
     def of(response) -> str:
         return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
     return of
+
+
+@pytest.fixture
+def sign_in(app, people):
+    """A test client signed in as the named user."""
+    return lambda username: client_signed_in(app, username)

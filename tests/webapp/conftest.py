@@ -9,19 +9,9 @@ from pathlib import Path
 import pytest
 
 from engine.clock import ManualClock
+from tests.conftest import bearer_headers, client_signed_in
 
 WEB_FIXTURES = Path(__file__).parent / "fixtures"
-PASSWORD = "password123"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """Argon2 with its smallest cost: these tests sign in often, and the hashing cost is not what they test."""
-    from argon2 import PasswordHasher
-
-    from engine import users
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture
@@ -56,28 +46,6 @@ def signoff(engine):
 
 
 @pytest.fixture
-def signed_in(app, staff):
-    """A test client signed in as the named user (one client per user, like separate browsers)."""
-
-    def sign_in(username: str):
-        client = app.test_client()
-        response = client.post("/login", data={"username": username, "password": PASSWORD})
-        assert response.status_code == 302, response.text
-        return client
-    return sign_in
-
-
-@pytest.fixture
-def token_for(engine, staff):
-    from engine.users import create_token
-
-    def make(username: str) -> dict[str, str]:
-        with engine.write_session.begin() as session:
-            return {"Authorization": f"Bearer {create_token(session, username, 'test')}"}
-    return make
-
-
-@pytest.fixture
 def open_task(engine):
     """The one open task of an instance (optionally: at that element)."""
 
@@ -95,3 +63,14 @@ def text():
     def of(response) -> str:
         return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
     return of
+
+
+@pytest.fixture
+def signed_in(app, staff):
+    """A test client signed in as the named user."""
+    return lambda username: client_signed_in(app, username)
+
+
+@pytest.fixture
+def token_for(engine, staff):
+    return lambda username: bearer_headers(engine, username)
