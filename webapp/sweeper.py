@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_LOCK = "clientflow:sweeper"
 BATCH = 1000
+HANDOFF_RETRY_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Sweeper(threading.Thread):
         self.owner = name
         self.settings = Settings.from_config(app.config)
         self._stopped = threading.Event()
+        self._next_handoff_retry = 0.0
 
     def run(self) -> None:
         while not self._stopped.is_set():
@@ -73,4 +76,20 @@ class Sweeper(threading.Thread):
             return None
         if result.timers or result.notifications:
             log.info("sweeper scheduled %d timer(s) and %d notification(s)", result.timers, result.notifications)
+        self._retry_handoffs()
         return result
+
+    def _retry_handoffs(self) -> None:
+        """Start processes whose hand-off failed before (engine/handoffs.py), at most once a minute.
+
+        Retrying restores the waiting instances, so it runs far less often than the timer sweep."""
+        if time.monotonic() < self._next_handoff_retry:
+            return
+        self._next_handoff_retry = time.monotonic() + HANDOFF_RETRY_SECONDS
+        try:
+            started = self.app.extensions["clientflow"].handoffs.retry_pending()
+        except Exception:  # noqa: BLE001 - logged; the next minute tries again
+            log.exception("hand-off retry failed")
+            return
+        if started:
+            log.info("sweeper started %d handed-off process(es)", len(started))

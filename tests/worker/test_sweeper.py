@@ -41,3 +41,26 @@ def test_burst_worker_command_sends_what_it_finds(app_config, request, redis_db)
     assert result.exit_code == 0, result.output
     with engine.read_session() as session:
         assert session.scalars(select(Notification.status)).all() == ["logged"]  # no SMTP_URL here
+
+
+def test_sweeper_retries_a_failed_hand_off(app, engine, redis_db, make_user):
+    """A suggestion whose complaint hand-off failed (no complaint process yet) is started by the next sweep."""
+    from tests.processes.flow import PROCESSES, Flow
+    from tests.processes.test_feedback_and_suggestion import REVIEW, SUGGESTION
+    from webapp.sweeper import Sweeper
+
+    make_user("supervisor", "Supervisor")
+    engine.deploy(PROCESSES / "suggestion.bpmn")
+    suggestion = Flow(engine, engine.start("suggestion", SUGGESTION).id)
+    suggestion.complete("review_suggestion", {**REVIEW, "is_complaint": True, "complaint_category": "service"},
+                        by="supervisor")
+    assert [e.kind for e in engine.events(suggestion.id)].count("handoff_failed") == 1
+    engine.deploy_each(PROCESSES)
+
+    sweeper = Sweeper(app, "test")
+    sweeper.sweep_once(take_turn=False)
+    [complaint] = engine.list_instances(key="complaint_handling")
+    assert suggestion.status == "completed"
+    assert suggestion.data["complaint_reference"] == complaint.reference
+    sweeper.sweep_once(take_turn=False)  # within the minute: no second try, no second complaint
+    assert len(engine.list_instances(key="complaint_handling")) == 1
