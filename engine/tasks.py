@@ -27,10 +27,6 @@ def properties(task_spec) -> dict[str, str]:
     return extensions.get("properties", {}) or {}
 
 
-def ready_human_tasks(workflow):
-    return [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
-
-
 def _interrupting_due(task) -> datetime | None:
     """The earliest interrupting boundary timer on this task: its deadline."""
     parent = task.parent

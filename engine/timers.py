@@ -32,12 +32,6 @@ def is_timer(task) -> bool:
     return _timer_definition(task) is not None
 
 
-def waiting_timer_tasks(workflow):
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        if _timer_definition(task) is not None:
-            yield task
-
-
 def kind_of(definition) -> str:
     if isinstance(definition, CycleTimerEventDefinition):
         return "cycle"
