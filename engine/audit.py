@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Event
+from .prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,13 @@ def record(session: Session, kind: str, *, at: datetime, instance_id: int | None
                       task_id=task_id, detail=detail))
 
 
-_INSERT = Event.__table__.insert()
+_INSERT = Prepared(Event.__table__.insert(),
+                   keys=["instance_id", "at", "actor", "kind", "element_id", "task_id", "detail"])
 
 
 def insert(conn, events: list[dict[str, Any]]) -> None:
     """Append a unit of work's events with one statement."""
-    if events:
-        conn.execute(_INSERT, events)
+    _INSERT.execute_many(conn, events)
 
 
 def events_of(session: Session, instance_id: int) -> list[AuditEvent]:

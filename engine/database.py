@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine as SqlEngine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 WRITE_OPTION = "clientflow_write"
@@ -30,8 +33,12 @@ def configure(sql_engine: SqlEngine) -> SqlEngine:
     @event.listens_for(sql_engine, "begin")
     def _on_begin(connection):
         # A write takes SQLite's write lock at BEGIN, so two writers queue instead of failing mid-way.
-        write = connection.get_execution_options().get(WRITE_OPTION)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Sent on the DBAPI connection: through SQLAlchemy it would cost as much as the transaction's work.
+        sql = "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "BEGIN"
+        try:
+            connection.connection.dbapi_connection.execute(sql)
+        except sqlite3.Error as err:  # "database is locked" after busy_timeout: SQLAlchemy's class, as elsewhere
+            raise DBAPIError.instance(sql, (), err, sqlite3.Error, dialect=connection.dialect) from err
 
     return sql_engine
 

@@ -15,6 +15,7 @@ from . import bundle
 from .database import connection_of
 from .errors import InvalidInput, InvalidModel, ProcessNotFound
 from .models import ProcessDefinition, ProcessInstance, utcnow
+from .prepared import Prepared
 from .views import DeployResult, ProcessView
 
 if TYPE_CHECKING:
@@ -76,13 +77,13 @@ def _called(model: bundle.BuiltModel) -> list[str]:
 
 
 _DEFINITION = ProcessDefinition.__table__
-_LATEST = (select(_DEFINITION.c.id, _DEFINITION.c.key, _DEFINITION.c.version)
-           .where(_DEFINITION.c.key == bindparam("key")).order_by(_DEFINITION.c.version.desc()).limit(1))
+_LATEST = Prepared(select(_DEFINITION.c.id, _DEFINITION.c.key, _DEFINITION.c.version)
+                   .where(_DEFINITION.c.key == bindparam("key")).order_by(_DEFINITION.c.version.desc()).limit(1))
 
 
 def latest(db: Session | Connection, key: str):
     """Id, key and version of the newest version of `key`."""
-    row = connection_of(db).execute(_LATEST, {"key": key}).one_or_none()
+    row = _LATEST.one_or_none(connection_of(db), {"key": key})
     if row is None:
         raise ProcessNotFound(f"no process deployed under key {key!r}")
     return row

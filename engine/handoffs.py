@@ -69,7 +69,8 @@ class Handoffs:
 
     def __call__(self, results: list[SaveResult]) -> None:
         for result in results:
-            if result.status == "running":
+            # Most models hand nothing off: known from the cached model, without reading the instance.
+            if result.status == "running" and self._events.get(result.definition_id, True):
                 self.run(result.instance_id)
 
     def run(self, instance_id: int, *, retry: bool = False) -> list[str]:

@@ -36,6 +36,7 @@ from .errors import (
 )
 from .models import ProcessInstance, ReferenceCounter
 from .notifications import Outbox
+from .prepared import Prepared
 from .scripts import SandboxViolation
 from .serializer import StateSerializer
 from .users import SYSTEM_USER, UserView, get_user
@@ -55,6 +56,7 @@ class SaveResult:
 
     instance_id: int
     status: str
+    definition_id: int
     new_timers: list[tuple[int, Any]] = field(default_factory=list)
     new_notifications: list[int] = field(default_factory=list)
 
@@ -86,23 +88,23 @@ class InstanceRow:
 
 
 # Statements on the hot path are built once: building a SQLAlchemy expression costs more than running it.
-_SELECT_ROW = select(*_ROW_COLUMNS).where(INSTANCE.c.id == bindparam("instance_id"))
-_SELECT_STATE = select(INSTANCE.c.state).where(INSTANCE.c.id == bindparam("instance_id"))
-_UPDATE_STATE = (update(INSTANCE)
-                 .where(INSTANCE.c.id == bindparam("b_id"), INSTANCE.c.lock_version == bindparam("b_lock"))
-                 .values(state=bindparam("b_state"), serializer_version=bindparam("b_serializer"),
-                         lock_version=bindparam("b_new_lock"), status=bindparam("b_status"),
-                         updated_at=bindparam("b_updated"), label=bindparam("b_label"),
-                         ended_at=bindparam("b_ended"), error_message=bindparam("b_error"),
-                         error_element_id=bindparam("b_error_element"), error_line=bindparam("b_error_line")))
+_SELECT_ROW = Prepared(select(*_ROW_COLUMNS).where(INSTANCE.c.id == bindparam("instance_id")))
+_SELECT_STATE = Prepared(select(INSTANCE.c.state).where(INSTANCE.c.id == bindparam("instance_id")))
+_UPDATE_STATE = Prepared(update(INSTANCE)
+                         .where(INSTANCE.c.id == bindparam("b_id"), INSTANCE.c.lock_version == bindparam("b_lock"))
+                         .values(state=bindparam("b_state"), serializer_version=bindparam("b_serializer"),
+                                 lock_version=bindparam("b_new_lock"), status=bindparam("b_status"),
+                                 updated_at=bindparam("b_updated"), label=bindparam("b_label"),
+                                 ended_at=bindparam("b_ended"), error_message=bindparam("b_error"),
+                                 error_element_id=bindparam("b_error_element"), error_line=bindparam("b_error_line")))
 
 
-_INSERT_ROW = insert(INSTANCE).returning(INSTANCE.c.id)
+_INSERT_ROW = Prepared(insert(INSTANCE).returning(INSTANCE.c.id), keys=[c.name for c in INSTANCE.c if c.name != "id"])
 
 
 def _load_row(conn, instance_id: int) -> InstanceRow | None:
-    found = conn.execute(_SELECT_ROW, {"instance_id": instance_id}).one_or_none()
-    return InstanceRow(**found._mapping) if found is not None else None
+    found = _SELECT_ROW.one_or_none(conn, {"instance_id": instance_id})
+    return InstanceRow(**found._asdict()) if found is not None else None
 
 
 @dataclass
@@ -238,12 +240,12 @@ def _save(engine: Engine, work: Work) -> SaveResult:
     row.label = _label(workflow.data) or _label(_last_data(workflow)) or row.label
     if row.status in ("completed", "cancelled") and row.ended_at is None:
         row.ended_at = now
-    updated = conn.execute(_UPDATE_STATE, {
+    updated = _UPDATE_STATE.execute(conn, {
         "b_id": row.id, "b_lock": row.lock_version, "b_state": engine.serializer.dumps(workflow),
         "b_serializer": engine.serializer.version, "b_new_lock": row.lock_version + 1, "b_status": row.status,
         "b_updated": now, "b_label": row.label, "b_ended": row.ended_at, "b_error": row.error_message,
         "b_error_element": row.error_element_id, "b_error_line": row.error_line})
-    if updated.rowcount != 1:
+    if updated != 1:
         raise StaleDataError(f"instance {row.id} is no longer at version {row.lock_version}")
     row.lock_version += 1
     tasks.sync_rows(conn, row, snap.ready_human, now, work.open_tasks)
@@ -253,7 +255,7 @@ def _save(engine: Engine, work: Work) -> SaveResult:
         work.record(f"instance_{row.status}")
     facts.record(conn, work, snap.ready_human)
     audit.insert(conn, work.events)
-    return SaveResult(row.id, row.status, new_timers, outgoing)
+    return SaveResult(row.id, row.status, row.definition_id, new_timers, outgoing)
 
 
 def _last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -268,7 +270,7 @@ def _restore(engine: Engine, db: Session | Connection, row: ProcessInstance | In
     if workflow is None:
         state = getattr(row, "state", None)
         if state is None:
-            state = connection_of(db).execute(_SELECT_STATE, {"instance_id": row.id}).scalar_one()
+            state = _SELECT_STATE.scalar(connection_of(db), {"instance_id": row.id})
         workflow = engine.serializer.loads(state, model.spec, model.subprocess_specs)
         workflow.script_engine = engine.script_engine
     return workflow, model
@@ -344,7 +346,7 @@ def _raise_missing_task(conn, task_id: str) -> None:
 def _counter_upsert(upsert):
     stmt = upsert(ReferenceCounter).values(scope=bindparam("scope"), value=1)
     stmt = stmt.on_conflict_do_update(index_elements=["scope"], set_={"value": ReferenceCounter.value + 1})
-    return stmt.returning(ReferenceCounter.value)
+    return Prepared(stmt.returning(ReferenceCounter.value))
 
 
 _NEXT_NUMBER = {"postgresql": _counter_upsert(pg_insert), "sqlite": _counter_upsert(sqlite_insert)}
@@ -353,7 +355,7 @@ _NEXT_NUMBER = {"postgresql": _counter_upsert(pg_insert), "sqlite": _counter_ups
 def next_reference(conn: Connection, prefix: str, year: int) -> str:
     """The next number of a prefix/year, safe under concurrency (one atomic upsert)."""
     scope = f"{prefix}-{year}"
-    value = conn.execute(_NEXT_NUMBER[conn.dialect.name], {"scope": scope}).scalar_one()
+    value = _NEXT_NUMBER[conn.dialect.name].scalar(conn, {"scope": scope})
     return f"{scope}-{value:06d}"
 
 
@@ -375,7 +377,7 @@ def start(engine: Engine, key: str, data: dict[str, Any], actor: Actor) -> Insta
                       reference=reference, label=_label(data), started_by=actor.username, started_at=now,
                       updated_at=now, ended_at=None, serializer_version="", lock_version=0, error_message=None,
                       error_element_id=None, error_line=None)
-        instance_id = conn.execute(_INSERT_ROW, {"state": "{}", **values}).scalar_one()
+        instance_id = _INSERT_ROW.scalar(conn, {"state": "{}", **values})
         row = InstanceRow(id=instance_id, **values)
         work = Work(conn, row, workflow, model, actor, now)
         work.record("instance_started", key=key, version=definition.version, reference=reference,

@@ -174,7 +174,7 @@ class Engine:
         """Open tasks, soonest due first; `due_before`/`due_after` keep only tasks with a due date in that range."""
         with self.sql_engine.connect() as conn:
             if instance_id is not None and not (user or process_key or due_before or due_after or limit):
-                rows = conn.execute(tasks.OF_INSTANCE_ORDERED, {"instance_id": instance_id}).all()
+                rows = tasks.OF_INSTANCE_ORDERED.all(conn, {"instance_id": instance_id})
             else:
                 viewer = get_user(conn, user) if user else None
                 stmt = tasks.query(instance_id=instance_id, user=viewer, mine=mine, process_key=process_key,

@@ -13,6 +13,7 @@ from . import timers
 from .audit import actors_who_completed
 from .errors import NotAllowed
 from .models import NO_DUE_DATE, HumanTask, ProcessInstance
+from .prepared import Prepared
 from .users import SYSTEM_USER, UserView
 from .views import TaskView
 
@@ -41,29 +42,30 @@ def _interrupting_due(task) -> datetime | None:
 HUMAN = HumanTask.__table__
 
 
-_SELECT_ONE = select(HUMAN).where(HUMAN.c.id == bindparam("task_id"))
-_SELECT_BESIDE = select(HUMAN).where(HUMAN.c.instance_id == select(HUMAN.c.instance_id).where(
-    HUMAN.c.id == bindparam("task_id")).scalar_subquery())
-_SELECT_OF_INSTANCE = select(HUMAN).where(HUMAN.c.instance_id == bindparam("instance_id"))
-_SET_CLAIM = update(HUMAN).where(HUMAN.c.id == bindparam("task_id")).values(claimed_by=bindparam("holder"))
-_SET_DUE = update(HUMAN).where(HUMAN.c.id == bindparam("task_id")).values(due_at=bindparam("due"),
-                                                                          sort_due=bindparam("sort_due"))
-_DELETE = delete(HUMAN).where(HUMAN.c.id == bindparam("task_id"))
-_INSERT = insert(HUMAN)
+_SELECT_ONE = Prepared(select(HUMAN).where(HUMAN.c.id == bindparam("task_id")))
+_SELECT_BESIDE = Prepared(select(HUMAN).where(HUMAN.c.instance_id == select(HUMAN.c.instance_id).where(
+    HUMAN.c.id == bindparam("task_id")).scalar_subquery()))
+_SELECT_OF_INSTANCE = Prepared(select(HUMAN).where(HUMAN.c.instance_id == bindparam("instance_id")))
+_SET_CLAIM = Prepared(update(HUMAN).where(HUMAN.c.id == bindparam("task_id"))
+                      .values(claimed_by=bindparam("holder")))
+_SET_DUE = Prepared(update(HUMAN).where(HUMAN.c.id == bindparam("task_id"))
+                    .values(due_at=bindparam("due"), sort_due=bindparam("sort_due")))
+_DELETE = Prepared(delete(HUMAN).where(HUMAN.c.id == bindparam("task_id")))
+_INSERT = Prepared(insert(HUMAN), keys=[c.name for c in HUMAN.c])
 
 
 def get_row(conn, task_id: str):
-    """The `human_task` row (Core row with attribute access), or None."""
-    return conn.execute(_SELECT_ONE, {"task_id": task_id}).one_or_none()
+    """The `human_task` row (a named tuple), or None."""
+    return _SELECT_ONE.one_or_none(conn, {"task_id": task_id})
 
 
 def open_tasks_beside(conn, task_id: str) -> dict[str, Any]:
     """Every open task row of the instance that holds `task_id`, by id (empty if the task is not open)."""
-    return {r.id: r for r in conn.execute(_SELECT_BESIDE, {"task_id": task_id})}
+    return {r.id: r for r in _SELECT_BESIDE.all(conn, {"task_id": task_id})}
 
 
 def set_claim(conn, task_id: str, username: str | None) -> None:
-    conn.execute(_SET_CLAIM, {"task_id": task_id, "holder": username})
+    _SET_CLAIM.execute(conn, {"task_id": task_id, "holder": username})
 
 
 def sync_rows(conn, row, ready_tasks: list, now: datetime, known: dict[str, Any] | None = None) -> None:
@@ -71,18 +73,18 @@ def sync_rows(conn, row, ready_tasks: list, now: datetime, known: dict[str, Any]
 
     `known`: the instance's open task rows as already read in this transaction (saves a query)."""
     if known is None:
-        known = {r.id: r for r in conn.execute(_SELECT_OF_INSTANCE, {"instance_id": row.id})}
+        known = {r.id: r for r in _SELECT_OF_INSTANCE.all(conn, {"instance_id": row.id})}
     existing = {task_id: r.due_at for task_id, r in known.items()}
     ready = {str(t.id): t for t in ready_tasks}
     gone = [{"task_id": task_id} for task_id in existing if task_id not in ready]
     if gone:
-        conn.execute(_DELETE, gone)
+        _DELETE.execute_many(conn, gone)
     added = []
     for task_id, task in ready.items():
         due = _interrupting_due(task)
         if task_id in existing:
             if existing[task_id] != due:
-                conn.execute(_SET_DUE, {"task_id": task_id, "due": due, "sort_due": due or NO_DUE_DATE})
+                _SET_DUE.execute(conn, {"task_id": task_id, "due": due, "sort_due": due or NO_DUE_DATE})
             continue
         spec = task.task_spec
         props = properties(spec)
@@ -91,8 +93,7 @@ def sync_rows(conn, row, ready_tasks: list, now: datetime, known: dict[str, Any]
                       "form_key": props.get("formJsonSchemaFilename"),
                       "ui_form_key": props.get("formUiSchemaFilename"), "claimed_by": None, "created_at": now,
                       "due_at": due, "sort_due": due or NO_DUE_DATE})
-    if added:
-        conn.execute(_INSERT, added)
+    _INSERT.execute_many(conn, added)
 
 
 def form_of(model: BuiltModel | None, form_key: str | None, ui_key: str | None) -> dict[str, Any] | None:
@@ -147,7 +148,7 @@ def ordered(stmt):
     return stmt.order_by(HUMAN.c.sort_due, HUMAN.c.created_at, HUMAN.c.id)
 
 
-OF_INSTANCE_ORDERED = ordered(query().where(HUMAN.c.instance_id == bindparam("instance_id")))
+OF_INSTANCE_ORDERED = Prepared(ordered(query().where(HUMAN.c.instance_id == bindparam("instance_id"))))
 
 
 def check_may_work(user: UserView, human: HumanTask, *, claiming: bool = False) -> None:

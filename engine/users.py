@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from .errors import InvalidInput, UserNotFound
 from .models import ApiToken, Role, User, UserRole, utcnow
+from .prepared import Prepared
 
 ADMIN_ROLE = "Admin"
 SYSTEM_ACTOR = "system"
@@ -50,8 +51,9 @@ def _view(session: Session, user: User) -> UserView:
     return UserView(user.id, user.username, user.display_name, user.email, roles, user.active)
 
 
-_USER_WITH_ROLES = (select(User.id, User.username, User.display_name, User.email, User.active, UserRole.role_name)
-                    .outerjoin(UserRole, UserRole.user_id == User.id).where(User.username == bindparam("name")))
+_USER_WITH_ROLES = Prepared(
+    select(User.id, User.username, User.display_name, User.email, User.active, UserRole.role_name)
+    .outerjoin(UserRole, UserRole.user_id == User.id).where(User.username == bindparam("name")))
 
 
 def get_user(db: Session | Connection, username: str) -> UserView:
@@ -59,7 +61,7 @@ def get_user(db: Session | Connection, username: str) -> UserView:
     if username == SYSTEM_ACTOR:
         return SYSTEM_USER
     conn = db.connection() if isinstance(db, Session) else db
-    rows = conn.execute(_USER_WITH_ROLES, {"name": username}).all()
+    rows = _USER_WITH_ROLES.all(conn, {"name": username})
     if not rows:
         raise UserNotFound(f"no user named {username!r}")
     first = rows[0]

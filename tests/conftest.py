@@ -25,6 +25,9 @@ CHROMIUM = os.environ.get("CLIENTFLOW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 BACKEND = os.environ.get("CLIENTFLOW_TEST_DATABASE", "sqlite")
+# Every saved state is compared with a full SpiffWorkflow serialization (engine/serializer.py); subprocesses
+# the tests start (CLI, workers, servers) inherit it.
+os.environ.setdefault("CLIENTFLOW_CHECK_STATE", "1")
 
 
 def _postgres_database(base_url: str):
