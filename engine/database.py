@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
+import threading
+import time
 
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine as SqlEngine
@@ -10,6 +14,63 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 WRITE_OPTION = "clientflow_write"
+log = logging.getLogger(__name__)
+
+# Pages the log may hold before a committing connection checkpoints it itself: only a safety net, as the
+# background checkpointer below normally keeps the log far shorter.
+WAL_SAFETY_NET_PAGES = 20_000
+CHECKPOINT_EVERY_S = 0.25
+
+
+class Checkpointer:
+    """Copies SQLite's write-ahead log into the database file from a background thread.
+
+    By default the connection whose commit crosses 1,000 log pages does that copy, and its fsyncs, before
+    its commit returns: every so many transactions a user's request waits for the disk. Here one daemon
+    thread per database file and process runs a PASSIVE checkpoint (it never blocks readers or writers)
+    a few times a second; a process's last connection still checkpoints on close, as SQLite always does."""
+
+    _running: dict[str, Checkpointer] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, path: str, inode: int | None):
+        self.path = path
+        self.inode = inode
+        self.pid = os.getpid()
+        self.thread = threading.Thread(target=self._loop, name=f"sqlite-checkpoint {path}", daemon=True)
+
+    @classmethod
+    def ensure(cls, path: str) -> None:
+        with cls._lock:
+            current = cls._running.get(path)
+            inode = _inode(path)
+            if current is None or not current.thread.is_alive() or current.pid != os.getpid() \
+                    or current.inode != inode:  # a file deleted and made again at the same path is another
+                current = cls._running[path] = cls(path, inode)
+                current.thread.start()
+
+    def _loop(self) -> None:
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            connection.execute("PRAGMA busy_timeout=1000")
+            while self.inode is not None and _inode(self.path) == self.inode:  # scratch databases get deleted
+                time.sleep(CHECKPOINT_EVERY_S)
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as err:  # busy or locked: the next round catches up
+                    log.debug("checkpoint of %s skipped: %s", self.path, err)
+        finally:
+            connection.close()
+            with self._lock:
+                if self._running.get(self.path) is self:
+                    del self._running[self.path]
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
 
 
 def configure(sql_engine: SqlEngine) -> SqlEngine:
@@ -17,6 +78,8 @@ def configure(sql_engine: SqlEngine) -> SqlEngine:
     if sql_engine.dialect.name != "sqlite" or getattr(sql_engine, "_clientflow_configured", False):
         return sql_engine
     sql_engine._clientflow_configured = True
+    path = sql_engine.url.database
+    on_disk = bool(path) and path != ":memory:" and not path.startswith("file:")
 
     @event.listens_for(sql_engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -24,10 +87,13 @@ def configure(sql_engine: SqlEngine) -> SqlEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: durable against process crashes; one fsync per checkpoint, not per commit.
+        # WAL + NORMAL: durable against process crashes; fsyncs happen at checkpoints, not at commits.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if on_disk:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_SAFETY_NET_PAGES}")
+            Checkpointer.ensure(os.path.abspath(path))
         cursor.close()
 
     @event.listens_for(sql_engine, "begin")
@@ -58,3 +124,4 @@ def session_factories(sql_engine: SqlEngine) -> tuple[sessionmaker, sessionmaker
     write = sessionmaker(bind=sql_engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
     read = sessionmaker(bind=sql_engine, expire_on_commit=False)
     return write, read
+

@@ -145,7 +145,7 @@ class HumanTask(Base):
     lane: Mapped[str | None] = mapped_column(String(120), index=True)
     form_key: Mapped[str | None] = mapped_column(String(255))
     ui_form_key: Mapped[str | None] = mapped_column(String(255))
-    claimed_by: Mapped[str | None] = mapped_column(String(80), index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))  # indexed first in the inbox order
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(index=True)
     # The inbox order (soonest due first, undated last) as one non-null column, so an index can serve it:

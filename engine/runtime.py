@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, event, select
 from sqlalchemy.engine import Engine as SqlEngine
 
 from . import audit, definitions, instances, lint, migration, tasks, timers
@@ -26,6 +28,40 @@ from .models import ProcessInstance
 from .scripts import DEFAULT_TIME_LIMIT, script_engine
 from .users import SYSTEM_USER, UserView, get_user
 from .views import DeployResult, InstanceDetail, InstanceView, ProcessView, TaskView, TimerView
+
+
+class IdleConnections:
+    """A few open SQLAlchemy connections kept between write transactions, for this process only."""
+
+    def __init__(self, sql_engine: SqlEngine, size: int = 4, **options):
+        self._engine = sql_engine.execution_options(**options)
+        self._size = size
+        self._idle: deque[Connection] = deque()
+        self._pid = os.getpid()
+        # `dispose()` closes the pool's idle connections; these are idle too.
+        event.listen(sql_engine, "engine_disposed", lambda _engine: self.close())
+
+    def take(self) -> Connection:
+        if self._pid != os.getpid():  # a forked child never uses its parent's connections
+            self._idle, self._pid = deque(), os.getpid()
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self._engine.connect()
+
+    def give(self, conn: Connection) -> None:
+        if len(self._idle) < self._size and not conn.invalidated and self._pid == os.getpid():
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+    def close(self) -> None:
+        while True:
+            try:
+                conn = self._idle.pop()
+            except IndexError:
+                return
+            conn.close()
 
 
 class LiveWorkflows:
@@ -69,7 +105,7 @@ class Engine:
                  script_time_limit: float = DEFAULT_TIME_LIMIT, live_cache_size: int = 256):
         self.sql_engine = sql_engine
         self.write_session, self.read_session = session_factories(sql_engine)
-        self._write_engine = sql_engine.execution_options(**{WRITE_OPTION: True})
+        self._writers = IdleConnections(sql_engine, **{WRITE_OPTION: True})
         self.clock = clock or SystemClock()
         self.form_dirs = list(form_dirs or [])
         self.models = definitions.ModelCache()
@@ -81,9 +117,38 @@ class Engine:
         self.handoffs = Handoffs(self)
         self.on_save(self.handoffs)  # models may start other processes (engine/handoffs.py)
 
-    def write_connection(self):
-        """A write transaction on a plain connection (the hot path skips the ORM session)."""
-        return self._write_engine.begin()
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A write transaction on a plain connection (the hot path skips the ORM session).
+
+        The connection is kept for the next transaction when this one ends well: checking one out of the pool
+        and back costs as much as a small transaction."""
+        conn = self._writers.take()
+        try:
+            with conn.begin():
+                yield conn
+        except BaseException:
+            conn.close()
+            raise
+        self._writers.give(conn)
+
+    @contextmanager
+    def quick_read(self) -> Iterator[Connection]:
+        """A connection for a read of one or two `Prepared` statements, on the connection writes use.
+
+        On SQLite a reader that just wrote still has the pages in its cache, and a single statement needs no
+        transaction; elsewhere the read runs in a transaction of its own."""
+        conn = self._writers.take()
+        try:
+            if conn.dialect.name == "sqlite":
+                yield conn
+            else:
+                with conn.begin():
+                    yield conn
+        except BaseException:
+            conn.close()
+            raise
+        self._writers.give(conn)
 
     # -- wiring ---------------------------------------------------------------------------------------------
     def on_save(self, listener: SaveListener) -> None:
@@ -172,10 +237,11 @@ class Engine:
               process_key: str | None = None, due_before: datetime | None = None, due_after: datetime | None = None,
               limit: int | None = None, offset: int = 0) -> list[TaskView]:
         """Open tasks, soonest due first; `due_before`/`due_after` keep only tasks with a due date in that range."""
-        with self.sql_engine.connect() as conn:
-            if instance_id is not None and not (user or process_key or due_before or due_after or limit):
+        if instance_id is not None and not (user or process_key or due_before or due_after or limit):
+            with self.quick_read() as conn:  # an instance's tasks: the hot path, one statement
                 rows = tasks.OF_INSTANCE_ORDERED.all(conn, {"instance_id": instance_id})
-            else:
+        else:
+            with self.sql_engine.connect() as conn:
                 viewer = get_user(conn, user) if user else None
                 stmt = tasks.query(instance_id=instance_id, user=viewer, mine=mine, process_key=process_key,
                                    due_before=due_before, due_after=due_after)
@@ -183,7 +249,14 @@ class Engine:
                 if limit is not None:
                     stmt = stmt.limit(limit).offset(offset)
                 rows = conn.execute(stmt).all()
-            return [tasks.view(row, self.model(conn, row.definition_id)) for row in rows]
+        return [tasks.view(row, self._cached_model(row.definition_id)) for row in rows]
+
+    def _cached_model(self, definition_id: int):
+        model = self.models.get(definition_id)
+        if model is None:
+            with self.sql_engine.connect() as conn:
+                model = self.model(conn, definition_id)
+        return model
 
     def task(self, task_id: str) -> TaskView:
         with self.read_session() as session:

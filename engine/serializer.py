@@ -18,8 +18,9 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
@@ -51,6 +52,18 @@ def _uuid(value):
     return UUID(value)
 
 
+def _compact_encoder(default):
+    """JSON text without spaces, with SpiffWorkflow's encoder hook for its own types.
+
+    The C encoder is made once: `json.dumps` builds a new one for every call, a third of the cost of encoding
+    one task. No check for circular references (task data is a tree; a cycle still fails, as RecursionError)."""
+    make = json.encoder.c_make_encoder
+    if make is None:  # pragma: no cover - CPython always has the C accelerator
+        return json.JSONEncoder(default=default, separators=(",", ":")).encode
+    encoder = make(None, default, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+    return lambda value: "".join(encoder(value, 0))
+
+
 class StateSerializer:
     """Turns a running workflow into a JSON string and back, given the workflow's specs."""
 
@@ -59,9 +72,13 @@ class StateSerializer:
         config[BpmnWorkflow] = SpeclessWorkflowConverter
         self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
         self._registry = self._serializer.registry
-        self._encode = self._serializer._encoder_cls().encode
+        self._encode = _compact_encoder(self._serializer._encoder_cls().default)
         self.version = self._serializer.VERSION
         self.check = os.environ.get("CLIENTFLOW_CHECK_STATE") == "1" if check is None else check
+        if not isinstance(self._serializer.registry.convert_to_dict[self._registry.typenames[Task]].args[1].__self__,
+                          TaskConverter):  # pragma: no cover - a SpiffWorkflow upgrade changed its task format
+            raise RuntimeError("SpiffWorkflow no longer serializes tasks with TaskConverter: review _task_dict")
+        self._task_typename = self._registry.typenames[Task]
 
     def dumps(self, workflow: BpmnWorkflow) -> str:
         self._registry._encoder_mode = True
@@ -83,7 +100,7 @@ class StateSerializer:
                 "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
                 "success": workflow.success, "completed": workflow.completed, "root": str(workflow.task_tree.id),
                 "typename": registry.typenames[type(workflow)], **extra}
-        raw = {"tasks": self._object(workflow.tasks, self._task_json), **raw}
+        raw = {"tasks": "{" + ",".join(map(self._task_entry, workflow.tasks.values())) + "}", **raw}
         return self._encode(head)[:-1] + "".join(f',"{name}":{value}' for name, value in raw.items()) + "}"
 
     def _subprocess_json(self, subprocess) -> str:
@@ -93,19 +110,45 @@ class StateSerializer:
     def _object(self, mapping, encode) -> str:
         return "{" + ",".join(f'"{key}":{encode(value)}' for key, value in mapping.items()) + "}"
 
-    def _task_json(self, task) -> str:
-        # A finished task under a finished parent no longer changes: its data, and its delta against the
-        # parent's data, are fixed. The key still guards against anything that would alter its JSON.
+    def _task_entry(self, task) -> str:
+        """`"<id>":{...}` for one task, reused while the task's JSON cannot have changed.
+
+        A task's JSON holds its own fields, its data as a delta against its parent's data, and its internal
+        data. It is fixed while nothing in the key changes when either
+        - the task is finished under a finished parent (neither's data changes any more), or
+        - the task carries no data of its own (a predicted task): then its delta only lists its parent's keys.
+        """
         parent = task.parent
-        if not (task.state & FINISHED and (parent is None or parent.state & FINISHED)):
-            return self._encode(self._registry.convert(task))
-        key = (task.state, task.last_state_change, task.task_spec.name, tuple(task._children))
+        if task.state & FINISHED and (parent is None or parent.state & FINISHED):
+            key = (task.state, task.last_state_change, task.task_spec.name, tuple(task._children), task.triggered)
+        elif not task.data and not task.internal_data:
+            key = (task.state, task.last_state_change, task.task_spec.name, tuple(task._children), task.triggered,
+                   None if parent is None else tuple(parent.data))
+        else:
+            return f'"{task.id}":{self._encode(self._task_dict(task))}'
         cached = getattr(task, _FRAGMENT, None)
         if cached is not None and cached[0] == key:
             return cached[1]
-        text = self._encode(self._registry.convert(task))
+        text = f'"{task.id}":{self._encode(self._task_dict(task))}'
         setattr(task, _FRAGMENT, (key, text))
         return text
+
+    def _task_dict(self, task) -> dict:
+        """What SpiffWorkflow's `TaskConverter.to_dict` returns (checked in `__init__`), without the registry's
+        dispatch: a task's data is written as a delta against its parent's."""
+        parent = task.parent
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            mine, theirs = task.data, parent.data
+            data = {}
+            delta = {"updates": {k: v for k, v in mine.items() if k not in theirs or v != theirs[k]},
+                     "deletions": [k for k in theirs if k not in mine]}
+        return {"id": str(task.id), "parent": str(task._parent) if parent is not None else None,
+                "children": [str(child) for child in task._children], "last_state_change": task.last_state_change,
+                "state": task.state, "task_spec": task.task_spec.name, "triggered": task.triggered,
+                "internal_data": self._registry.clean(task.internal_data), "data": data, "delta": delta,
+                "typename": self._task_typename}
 
     def _check(self, workflow: BpmnWorkflow, text: str) -> None:
         full = json.loads(self._serializer.serialize_json(workflow))

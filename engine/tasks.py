@@ -43,8 +43,6 @@ HUMAN = HumanTask.__table__
 
 
 _SELECT_ONE = Prepared(select(HUMAN).where(HUMAN.c.id == bindparam("task_id")))
-_SELECT_BESIDE = Prepared(select(HUMAN).where(HUMAN.c.instance_id == select(HUMAN.c.instance_id).where(
-    HUMAN.c.id == bindparam("task_id")).scalar_subquery()))
 _SELECT_OF_INSTANCE = Prepared(select(HUMAN).where(HUMAN.c.instance_id == bindparam("instance_id")))
 _SET_CLAIM = Prepared(update(HUMAN).where(HUMAN.c.id == bindparam("task_id"))
                       .values(claimed_by=bindparam("holder")))
@@ -57,11 +55,6 @@ _INSERT = Prepared(insert(HUMAN), keys=[c.name for c in HUMAN.c])
 def get_row(conn, task_id: str):
     """The `human_task` row (a named tuple), or None."""
     return _SELECT_ONE.one_or_none(conn, {"task_id": task_id})
-
-
-def open_tasks_beside(conn, task_id: str) -> dict[str, Any]:
-    """Every open task row of the instance that holds `task_id`, by id (empty if the task is not open)."""
-    return {r.id: r for r in _SELECT_BESIDE.all(conn, {"task_id": task_id})}
 
 
 def set_claim(conn, task_id: str, username: str | None) -> None:
