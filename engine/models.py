@@ -41,6 +41,32 @@ class UTCDateTime(TypeDecorator):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    # On SQLite the value is text. SQLAlchemy formats and parses it in Python; `isoformat`/`fromisoformat`
+    # write and read the very same "YYYY-MM-DD HH:MM:SS.ffffff" in C, several times faster - and a step of
+    # the engine converts a dozen of them.
+    def bind_processor(self, dialect):
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value):
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return process
+
+    def result_processor(self, dialect, coltype):
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value):
+            if value is None:
+                return None
+            return datetime.fromisoformat(value).replace(tzinfo=UTC) if isinstance(value, str) else \
+                self.process_result_value(value, dialect)
+        return process
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -32,6 +32,7 @@ class _Plan:
     positional: bool
     row: type | None                     # a namedtuple of the result columns (None: no rows)
     results: tuple[Processor, ...]       # result-column processors, same order as `row`'s fields
+    plain: bool                          # no parameter needs converting
 
 
 class Prepared:
@@ -62,13 +63,16 @@ class Prepared:
         columns = columns or list(returning)
         row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
         results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-        return _Plan(compiled.string, names, binds, defaults, positional, row, results)
+        return _Plan(compiled.string, names, binds, defaults, positional, row, results, not any(binds))
 
     def _args(self, plan: _Plan, params: Mapping[str, Any]):
         if plan.defaults:
             params = {**plan.defaults, **params}
-        values = [params[name] if process is None else process(params[name])
-                  for name, process in zip(plan.names, plan.binds, strict=True)]
+        if plan.plain:
+            values = [params[name] for name in plan.names]
+        else:
+            values = [params[name] if process is None else process(params[name])
+                      for name, process in zip(plan.names, plan.binds, strict=True)]
         return values if plan.positional else dict(zip(plan.names, values, strict=True))
 
     def _run(self, conn: Connection, plan: _Plan, args, many: bool = False, fetch: bool = False):

@@ -114,15 +114,17 @@ class StateSerializer:
         """`"<id>":{...}` for one task, reused while the task's JSON cannot have changed.
 
         A task's JSON holds its own fields, its data as a delta against its parent's data, and its internal
-        data. It is fixed while nothing in the key changes when either
+        data. It is fixed while nothing in the key changes (state, time of the last state change, spec, the
+        list of children - SpiffWorkflow appends to or removes from it, or replaces it) when either
         - the task is finished under a finished parent (neither's data changes any more), or
         - the task carries no data of its own (a predicted task): then its delta only lists its parent's keys.
         """
         parent = task.parent
+        children = task._children
         if task.state & FINISHED and (parent is None or parent.state & FINISHED):
-            key = (task.state, task.last_state_change, task.task_spec.name, tuple(task._children), task.triggered)
+            key = (task.state, task.last_state_change, task.task_spec, id(children), len(children), task.triggered)
         elif not task.data and not task.internal_data:
-            key = (task.state, task.last_state_change, task.task_spec.name, tuple(task._children), task.triggered,
+            key = (task.state, task.last_state_change, task.task_spec, id(children), len(children), task.triggered,
                    None if parent is None else tuple(parent.data))
         else:
             return f'"{task.id}":{self._encode(self._task_dict(task))}'

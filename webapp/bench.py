@@ -28,6 +28,11 @@ def _engine_table(result: dict) -> list[str]:
         if f"{backend}_per_s" in result:
             lines.append(f"  {'clientflow persisted, ' + backend:<44}{result[backend + '_per_s']:>10.1f} inst/s   "
                          f"{result[backend + '_ratio']:.2f}   {result[backend + '_bytes_per_instance']} bytes/instance")
+    if "sqlite_floor_per_s" in result:
+        lines += [f"  {'bare sqlite3, the same rows, no engine':<44}{result['sqlite_floor_per_s']:>10.1f} inst/s",
+                  f"  best ratio any engine code could reach on SQLite here: {result['sqlite_ceiling_ratio']:.2f} "
+                  f"(SpiffWorkflow + the writes alone), {result['sqlite_ceiling_with_json_ratio']:.2f} "
+                  "(+ the state's JSON)"]
     return lines
 
 

@@ -29,7 +29,9 @@ def test_engine_part(tmp_path):
     assert {"raw_per_s", "raw_serialized_per_s", "sqlite_per_s", "sqlite_ratio", "sqlite_bytes_per_instance"} <= set(
         engine)
     assert engine["sqlite_per_s"] > 0 and engine["sqlite_bytes_per_instance"] > 0
-    assert "clientflow persisted, sqlite" in output
+    assert engine["sqlite_floor_per_s"] > 0 and 0 < engine["sqlite_ceiling_with_json_ratio"] < engine[
+        "sqlite_ceiling_ratio"] < 1
+    assert "clientflow persisted, sqlite" in output and "bare sqlite3, the same rows" in output
 
 
 @pytest.mark.slow
