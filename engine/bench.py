@@ -52,13 +52,19 @@ def _task_data(task_index: int) -> dict[str, Any]:
     return {f"field_{task_index}": f"value {task_index}", "amount": task_index * 10}
 
 
-def run_raw(files: dict[str, str], count: int, data_for: Callable[[str], dict]) -> float:
-    """Instances/s of plain SpiffWorkflow in memory (spec parsed once, as a fair baseline)."""
+DataFor = Callable[[str], dict]
+
+
+def raw_instance(files: dict[str, str], data_for: DataFor, serializer=None) -> Callable[[], None]:
+    """One instance of plain SpiffWorkflow in memory, spec parsed once (the baseline); with a serializer, the
+    state is also turned into JSON after the start and every step (what any engine storing it pays)."""
     model = bundle.build_model(files)
-    began = time.perf_counter()
-    for _ in range(count):
+
+    def one() -> None:
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
         workflow.do_engine_steps()
+        if serializer is not None:
+            serializer.dumps(workflow)
         while not workflow.is_completed():
             ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
             if not ready:
@@ -67,36 +73,14 @@ def run_raw(files: dict[str, str], count: int, data_for: Callable[[str], dict]) 
             task.data.update(data_for(task.task_spec.bpmn_id))
             task.run()
             workflow.do_engine_steps()
-    return count / (time.perf_counter() - began)
+            if serializer is not None:
+                serializer.dumps(workflow)
+    return one
 
 
-def run_raw_serialized(files: dict[str, str], count: int, data_for: Callable[[str], dict]) -> float:
-    """Raw SpiffWorkflow plus a JSON serialization after each step: the floor any persisting engine pays."""
-    from .serializer import StateSerializer
-
-    model = bundle.build_model(files)
-    serializer = StateSerializer()
-    began = time.perf_counter()
-    for _ in range(count):
-        workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
-        workflow.do_engine_steps()
-        serializer.dumps(workflow)
-        while not workflow.is_completed():
-            ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
-            if not ready:
-                break
-            ready[0].data.update(data_for(ready[0].task_spec.bpmn_id))
-            ready[0].run()
-            workflow.do_engine_steps()
-            serializer.dumps(workflow)
-    return count / (time.perf_counter() - began)
-
-
-def run_persisted(engine: Engine, key: str, count: int, data_for: Callable[[str], dict],
-                  actor: str | None = None) -> float:
-    """Instances/s through the engine: start, then every user task completed, each its own transaction."""
-    began = time.perf_counter()
-    for _ in range(count):
+def persisted_instance(engine: Engine, key: str, data_for: DataFor, actor: str | None = None) -> Callable[[], None]:
+    """One instance through the engine: start, then every user task listed and completed, each its own transaction."""
+    def one() -> None:
         instance = engine.start(key, {"customer_name": "Bench Ltd"}, by=actor)
         while True:
             open_tasks = engine.tasks(instance_id=instance.id)
@@ -104,10 +88,10 @@ def run_persisted(engine: Engine, key: str, count: int, data_for: Callable[[str]
                 break
             task = open_tasks[0]
             engine.complete(task.id, data_for(task.element_id), by=actor)
-    return count / (time.perf_counter() - began)
+    return one
 
 
-def _states_per_step(files: dict[str, str], data_for: Callable[[str], dict]) -> list[tuple[str, str | None]]:
+def _states_per_step(files: dict[str, str], data_for: DataFor) -> list[tuple[str, str | None]]:
     """(state JSON, next user task's element id) after the start and after each completion of one instance."""
     from .serializer import StateSerializer
 
@@ -126,12 +110,13 @@ def _states_per_step(files: dict[str, str], data_for: Callable[[str], dict]) -> 
         workflow.do_engine_steps()
 
 
-def run_sqlite_floor(engine: Engine, files: dict[str, str], count: int, data_for: Callable[[str], dict]) -> float:
-    """Instances/s of bare `sqlite3` writing what a persisted instance writes, with no engine code at all.
+@contextmanager
+def sqlite_floor_instance(engine: Engine, files: dict[str, str], data_for: DataFor):
+    """One instance's writes with bare `sqlite3` and no engine code at all: what the database alone costs.
 
-    The same database and schema (indexes included) as the engine's run, and per step its own transaction: the
-    state row (inserted, then updated under its lock version), the open task's row replaced, one audit event,
-    the reference counter on start. What is left out: reading anything, building rows, SpiffWorkflow."""
+    The engine's own database (same schema, indexes and size) and per step its own transaction: the state row
+    (inserted, then updated under its lock version), the open task's row replaced, one audit event, the
+    reference counter on start. Left out: reading anything, building rows, SpiffWorkflow."""
     steps = _states_per_step(files, data_for)
     conn = sqlite3.connect(engine.sql_engine.url.database, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -141,37 +126,48 @@ def run_sqlite_floor(engine: Engine, files: dict[str, str], count: int, data_for
     event = "INSERT INTO event (instance_id, at, actor, kind, element_id, task_id, detail) VALUES (?,?,?,?,?,?,?)"
     task = ("INSERT INTO human_task (id, instance_id, process_key, element_id, name, lane, form_key, ui_form_key,"
             " claimed_by, created_at, due_at, sort_due) VALUES (?,?,?,?,?,NULL,NULL,NULL,NULL,?,NULL,?)")
+
+    def one() -> None:
+        now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        conn.execute("BEGIN IMMEDIATE")
+        number = conn.execute("INSERT INTO reference_counter (scope, value) VALUES ('FLOOR', 1) ON CONFLICT "
+                              "(scope) DO UPDATE SET value = value + 1 RETURNING value").fetchone()[0]
+        instance_id = conn.execute(
+            "INSERT INTO process_instance (definition_id, process_key, version, status, reference, label, "
+            "started_by, started_at, updated_at, state, serializer_version, lock_version) "
+            "VALUES (?, 'floor', 1, 'running', ?, 'Bench Ltd', 'bench', ?, ?, ?, '1.4', 1)",
+            (definition_id, f"FLOOR-{number:08d}", now, now, steps[0][0])).lastrowid
+        open_task = None
+        for version, (state, element_id) in enumerate(steps, start=1):
+            if version > 1:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("UPDATE process_instance SET state = ?, lock_version = ?, updated_at = ? "
+                             "WHERE id = ? AND lock_version = ?", (state, version, now, instance_id, version - 1))
+                conn.execute("DELETE FROM human_task WHERE id = ?", (open_task,))
+            if element_id is not None:
+                open_task = str(uuid.uuid4())
+                conn.execute(task, (open_task, instance_id, "floor", element_id, element_id, now, NO_DUE))
+            else:
+                conn.execute("UPDATE process_instance SET status = 'completed', ended_at = ? WHERE id = ?",
+                             (now, instance_id))
+            conn.execute(event, (instance_id, now, "bench", "task_completed", element_id, open_task,
+                                 '{"fields": ["amount"]}'))
+            conn.execute("COMMIT")
     try:
-        began = time.perf_counter()
-        for _ in range(count):
-            now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-            conn.execute("BEGIN IMMEDIATE")
-            number = conn.execute("INSERT INTO reference_counter (scope, value) VALUES ('FLOOR', 1) ON CONFLICT "
-                                  "(scope) DO UPDATE SET value = value + 1 RETURNING value").fetchone()[0]
-            instance_id = conn.execute(
-                "INSERT INTO process_instance (definition_id, process_key, version, status, reference, label, "
-                "started_by, started_at, updated_at, state, serializer_version, lock_version) "
-                "VALUES (?, 'floor', 1, 'running', ?, 'Bench Ltd', 'bench', ?, ?, ?, '1.4', 1)",
-                (definition_id, f"FLOOR-{number:08d}", now, now, steps[0][0])).lastrowid
-            open_task = None
-            for version, (state, element_id) in enumerate(steps, start=1):
-                if version > 1:
-                    conn.execute("BEGIN IMMEDIATE")
-                    conn.execute("UPDATE process_instance SET state = ?, lock_version = ?, updated_at = ? "
-                                 "WHERE id = ? AND lock_version = ?", (state, version, now, instance_id, version - 1))
-                    conn.execute("DELETE FROM human_task WHERE id = ?", (open_task,))
-                if element_id is not None:
-                    open_task = str(uuid.uuid4())
-                    conn.execute(task, (open_task, instance_id, "floor", element_id, element_id, now, NO_DUE))
-                else:
-                    conn.execute("UPDATE process_instance SET status = 'completed', ended_at = ? WHERE id = ?",
-                                 (now, instance_id))
-                conn.execute(event, (instance_id, now, "bench", "task_completed", element_id, open_task,
-                                     '{"fields": ["amount"]}'))
-                conn.execute("COMMIT")
-        return count / (time.perf_counter() - began)
+        yield one
     finally:
         conn.close()
+
+
+def interleaved(runners: dict[str, Callable[[], None]], count: int) -> dict[str, float]:
+    """Instances/s of each runner, run one instance each in turn so that all see the machine at the same speed."""
+    spent = dict.fromkeys(runners, 0.0)
+    for _ in range(count):
+        for name, one in runners.items():
+            began = time.perf_counter()
+            one()
+            spent[name] += time.perf_counter() - began
+    return {name: count / seconds for name, seconds in spent.items()}
 
 
 def _bytes_per_instance(engine: Engine) -> int:
@@ -213,47 +209,45 @@ def bench_engine(quick: bool = True, postgres_url: str | None = None,
                  progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Compare raw SpiffWorkflow with clientflow persisted on SQLite (and PostgreSQL when given).
 
-    The machine's speed drifts (a shared VM may run at half speed for seconds), so the rounds interleave:
-    each round measures raw, raw + JSON, every backend and bare sqlite3 back to back, a ratio is taken within
-    each round, and the medians of the rounds are reported. The bare-sqlite3 run (`run_sqlite_floor`) gives the
-    best ratio any engine code could reach here: SpiffWorkflow's own time plus the database's alone."""
+    The machine's speed drifts (a shared VM may run at two thirds of its speed for seconds), so the runs
+    interleave instance by instance - raw, raw + JSON, each backend, bare sqlite3 - and each is timed on its
+    own; ratios are taken within a round and the medians of the rounds reported. The bare-sqlite3 run
+    (`sqlite_floor_instance`) gives the best ratio any engine code could reach here: SpiffWorkflow's own time
+    plus the database's alone."""
+    from .serializer import StateSerializer
+
     files = five_task_model()
     count = 40 if quick else 200
     rounds = 3 if quick else 7
 
     def data_for(element_id):
         return _task_data(int(element_id.rsplit("_", 1)[1]))
-    results: dict[str, Any] = {"model": "5 sequential user tasks", "instances_per_round": count, "rounds": rounds,
-                               "raw_instances_per_round": count * 4}
+    results: dict[str, Any] = {"model": "5 sequential user tasks", "instances_per_round": count, "rounds": rounds}
     with tempfile.TemporaryDirectory() as folder, scratch_postgres(postgres_url) as pg_url:
         urls = {"sqlite": f"sqlite:///{Path(folder) / 'bench.db'}", "postgresql": pg_url}
-        engines = {}
-        for name, url in urls.items():
-            if url:
-                engines[name] = engine = _fresh_engine(url)
-                engine.deploy_files(files, "bench_five", by="bench")
-                run_persisted(engine, "bench_five", 3, data_for, actor="bench")  # warm-up: caches, connections
-        rates: dict[str, list[float]] = {name: [] for name in ("raw", "raw_serialized", *engines, "sqlite_floor")}
-        for number in range(1, rounds + 1):
-            progress(f"round {number} of {rounds}: raw, raw + JSON, {', '.join(engines)}, bare sqlite3 "
-                     f"({count} instances each, raw {count * 4})")
-            # Raw runs get more instances so that they last about as long as a persisted run: a shorter
-            # measurement swings more with the machine's speed of the moment.
-            rates["raw"].append(run_raw(files, count * 4, data_for))
-            rates["raw_serialized"].append(run_raw_serialized(files, count * 2, data_for))
-            for name, engine in engines.items():
-                rates[name].append(run_persisted(engine, "bench_five", count, data_for, actor="bench"))
-            rates["sqlite_floor"].append(run_sqlite_floor(engines["sqlite"], files, count, data_for))
-        for name, measured in rates.items():
-            results[f"{name}_per_s"] = statistics.median(measured)
+        engines = {name: _fresh_engine(url) for name, url in urls.items() if url}
+        runners = {"raw": raw_instance(files, data_for),
+                   "raw_serialized": raw_instance(files, data_for, StateSerializer(check=False))}
+        for name, engine in engines.items():
+            engine.deploy_files(files, "bench_five", by="bench")
+            runners[name] = persisted_instance(engine, "bench_five", data_for, actor="bench")
+        with sqlite_floor_instance(engines["sqlite"], files, data_for) as floor:
+            runners["sqlite_floor"] = floor
+            interleaved(runners, 3)  # warm-up: caches, connections
+            measured: dict[str, list[float]] = {name: [] for name in runners}
+            for number in range(1, rounds + 1):
+                progress(f"round {number} of {rounds}: {count} instances each of {', '.join(runners)}, interleaved")
+                for name, rate in interleaved(runners, count).items():
+                    measured[name].append(rate)
+        for name, rates in measured.items():
+            results[f"{name}_per_s"] = statistics.median(rates)
             if name != "raw":
-                results[f"{name}_ratio"] = statistics.median(m / r for m, r in zip(measured, rates["raw"], strict=True))
+                results[f"{name}_ratio"] = statistics.median(m / r for m, r in zip(rates, measured["raw"], strict=True))
         # A persisting engine spends at least SpiffWorkflow's time plus the database's (and, storing a state like
         # ours, the JSON's): the best ratio any engine code could reach on this machine.
-        rounds_seen = list(zip(rates["raw"], rates["raw_serialized"], rates["sqlite_floor"], strict=True))
-        results["sqlite_ceiling_ratio"] = statistics.median((1 / r) / (1 / r + 1 / f) for r, _, f in rounds_seen)
-        results["sqlite_ceiling_with_json_ratio"] = statistics.median(
-            (1 / r) / (1 / j + 1 / f) for r, j, f in rounds_seen)
+        seen = list(zip(measured["raw"], measured["raw_serialized"], measured["sqlite_floor"], strict=True))
+        results["sqlite_ceiling_ratio"] = statistics.median((1 / r) / (1 / r + 1 / f) for r, _, f in seen)
+        results["sqlite_ceiling_with_json_ratio"] = statistics.median((1 / r) / (1 / j + 1 / f) for r, j, f in seen)
         for name, engine in engines.items():
             results[f"{name}_bytes_per_instance"] = _bytes_per_instance(engine)
             engine.sql_engine.dispose()

@@ -122,12 +122,15 @@ _TASKS_WITH_ROW = Prepared(
            .scalar_subquery()))
 
 
+_ROW_FIELDS = [(c.name, f"i_{c.name}") for c in _ROW_COLUMNS]
+
+
 def _tasks_with_row(conn, task_id: str) -> tuple[dict[str, Any], InstanceRow | None]:
     found = _TASKS_WITH_ROW.all(conn, {"task_id": task_id})
     if not found:
         return {}, None
     first = found[0]
-    return {r.id: r for r in found}, InstanceRow(**{c.name: getattr(first, f"i_{c.name}") for c in _ROW_COLUMNS})
+    return {r.id: r for r in found}, InstanceRow(**{name: getattr(first, label) for name, label in _ROW_FIELDS})
 
 
 def _load_row(conn, instance_id: int) -> InstanceRow | None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from .models import Notification
+from .prepared import Prepared
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _pending: ContextVar[list[dict[str, Any]] | None] = ContextVar("clientflow_outbox", default=None)
@@ -49,10 +50,14 @@ def notify(template: str, to: str, **fields: Any) -> bool:
     return True
 
 
+_TABLE = Notification.__table__
+_INSERT = Prepared(_TABLE.insert().returning(_TABLE.c.id), keys=[
+    "instance_id", "template", "recipient", "payload", "status", "attempts", "next_try_at", "created_at"])
+
+
 def write_rows(conn, instance_id: int, items: list[dict[str, Any]], now: datetime) -> list[int]:
     """Insert the outbox rows of one unit of work; returns their ids."""
-    table = Notification.__table__
-    return [conn.execute(table.insert().values(
-        instance_id=instance_id, template=i["template"], recipient=i["recipient"], payload=i["payload"],
-        status="pending", attempts=0, next_try_at=now, created_at=now).returning(table.c.id)).scalar_one()
-        for i in items]
+    return [_INSERT.scalar(conn, {"instance_id": instance_id, "template": i["template"], "recipient": i["recipient"],
+                                  "payload": i["payload"], "status": "pending", "attempts": 0, "next_try_at": now,
+                                  "created_at": now})
+            for i in items]

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .models import Timer
+from .prepared import Prepared
 from .views import TimerView
 
 _DUE = "clientflow_due"
@@ -103,8 +104,8 @@ def fire(workflow, task) -> None:
 TIMER = Timer.__table__
 
 
-_PENDING_OF_INSTANCE = select(TIMER.c.id, TIMER.c.task_id, TIMER.c.due_at).where(
-    TIMER.c.instance_id == bindparam("instance_id"), TIMER.c.fired_at.is_(None), TIMER.c.cancelled_at.is_(None))
+_PENDING_OF_INSTANCE = Prepared(select(TIMER.c.id, TIMER.c.task_id, TIMER.c.due_at).where(
+    TIMER.c.instance_id == bindparam("instance_id"), TIMER.c.fired_at.is_(None), TIMER.c.cancelled_at.is_(None)))
 
 
 def get_row(conn, timer_id: int):
@@ -123,7 +124,7 @@ def sync_rows(conn, instance_id: int, workflow, waiting: list, now: datetime,
     model has no timers at all."""
     if not waiting and not had_timers:
         return []
-    existing = {(r.task_id, r.due_at): r.id for r in conn.execute(_PENDING_OF_INSTANCE, {"instance_id": instance_id})}
+    existing = {(r.task_id, r.due_at): r.id for r in _PENDING_OF_INSTANCE.all(conn, {"instance_id": instance_id})}
     seen, created = set(), []
     for task in waiting:
         due = due_at(task)

@@ -19,8 +19,8 @@ def _machine() -> dict:
 
 def _engine_table(result: dict) -> list[str]:
     lines = [f"Engine: {result['model']}, start + every task completed, each its own transaction "
-             f"(medians of {result['rounds']} interleaved rounds of {result['instances_per_round']} instances; "
-             "ratio to raw within each round)",
+             f"(medians of {result['rounds']} rounds of {result['instances_per_round']} instances each, run in turn "
+             "instance by instance; ratio to raw within each round)",
              f"  {'raw SpiffWorkflow in memory':<44}{result['raw_per_s']:>10.1f} inst/s   1.00",
              f"  {'raw SpiffWorkflow + JSON per step':<44}{result['raw_serialized_per_s']:>10.1f} inst/s   "
              f"{result['raw_serialized_ratio']:.2f}"]
