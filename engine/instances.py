@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,7 +70,7 @@ _ROW_COLUMNS = [c for c in INSTANCE.c if c.name != "state"]
 class InstanceRow:
     """The columns of one `process_instance` row except its state (read and written with Core statements)."""
 
-    id: int
+    id: int | None
     definition_id: int
     process_key: str
     version: int
@@ -284,8 +285,29 @@ def _save(engine: Engine, work: Work) -> SaveResult:
     row.label = _label(workflow.data) or _label(_last_data(workflow)) or row.label
     if row.status in ("completed", "cancelled") and row.ended_at is None:
         row.ended_at = now
-    params = {"b_id": row.id, "b_lock": row.lock_version, "b_state": engine.serializer.dumps(workflow),
-              "b_serializer": engine.serializer.version, "b_new_lock": row.lock_version + 1, "b_updated": now}
+    _write_state(engine, work, engine.serializer.dumps(workflow))
+    tasks.sync_rows(conn, row, snap.ready_human, now, work.open_tasks)
+    new_timers = timers.sync_rows(conn, row.id, workflow, snap.waiting_timers, now, work.had_timers)
+    outgoing = notifications.write_rows(conn, row.id, work.outbox.items, now) if row.status != "error" else []
+    if row.status != previous and row.status in ("completed", "cancelled"):
+        work.record(f"instance_{row.status}")
+    facts.record(conn, work, snap.ready_human)
+    audit.insert(conn, work.events)
+    return SaveResult(row.id, row.status, row.definition_id, new_timers, outgoing)
+
+
+def _write_state(engine: Engine, work: Work, state: str) -> None:
+    """Insert a new instance's row with its first state, or update the state under the optimistic lock."""
+    row, conn = work.row, work.conn
+    if row.id is None:
+        row.lock_version += 1
+        row.serializer_version = engine.serializer.version
+        row.id = _INSERT_ROW.scalar(conn, {**dataclasses.asdict(row), "state": state})
+        for event in work.events:  # recorded before the row had an id
+            event["instance_id"] = row.id
+        return
+    params = {"b_id": row.id, "b_lock": row.lock_version, "b_state": state,
+              "b_serializer": engine.serializer.version, "b_new_lock": row.lock_version + 1, "b_updated": work.now}
     if row.listed() == work.listed:
         updated = _UPDATE_STATE.execute(conn, params)
     else:
@@ -295,14 +317,6 @@ def _save(engine: Engine, work: Work) -> SaveResult:
     if updated != 1:
         raise StaleDataError(f"instance {row.id} is no longer at version {row.lock_version}")
     row.lock_version += 1
-    tasks.sync_rows(conn, row, snap.ready_human, now, work.open_tasks)
-    new_timers = timers.sync_rows(conn, row.id, workflow, snap.waiting_timers, now, work.had_timers)
-    outgoing = notifications.write_rows(conn, row.id, work.outbox.items, now) if row.status != "error" else []
-    if row.status != previous and row.status in ("completed", "cancelled"):
-        work.record(f"instance_{row.status}")
-    facts.record(conn, work, snap.ready_human)
-    audit.insert(conn, work.events)
-    return SaveResult(row.id, row.status, row.definition_id, new_timers, outgoing)
 
 
 def _last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -425,15 +439,15 @@ def start(engine: Engine, key: str, data: dict[str, Any], actor: Actor) -> Insta
                       reference=reference, label=_label(data), started_by=actor.username, started_at=now,
                       updated_at=now, ended_at=None, serializer_version="", lock_version=0, error_message=None,
                       error_element_id=None, error_line=None)
-        instance_id = _INSERT_ROW.scalar(conn, {"state": "{}", **values})
-        row = InstanceRow(id=instance_id, **values)
+        row = InstanceRow(id=None, **values)  # inserted by `_save`, with its first state
         work = Work(conn, row, workflow, model, actor, now)
         work.record("instance_started", key=key, version=definition.version, reference=reference,
                     fields=sorted(data))
 
         def seed() -> None:
-            for task in workflow.get_tasks(state=TaskState.READY):
-                task.data.update(start_data)
+            for task in workflow.tasks.values():  # a new workflow: only its start event is ready
+                if task.state == TaskState.READY:
+                    task.data.update(start_data)
         _run(work, seed)
         saved = _save(engine, work)
         result = view(row)
