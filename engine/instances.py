@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -302,7 +301,7 @@ def _write_state(engine: Engine, work: Work, state: str) -> None:
     if row.id is None:
         row.lock_version += 1
         row.serializer_version = engine.serializer.version
-        row.id = _INSERT_ROW.scalar(conn, {**dataclasses.asdict(row), "state": state})
+        row.id = _INSERT_ROW.scalar(conn, {**vars(row), "state": state})  # (asdict would deep-copy every value)
         for event in work.events:  # recorded before the row had an id
             event["instance_id"] = row.id
         return

@@ -131,9 +131,22 @@ class StateSerializer:
         cached = getattr(task, _FRAGMENT, None)
         if cached is not None and cached[0] == key:
             return cached[1]
-        text = f'"{task.id}":{self._encode(self._task_dict(task))}'
+        if key[-1].__class__ is tuple and task.last_state_change.__class__ is float:
+            text = self._predicted_entry(task, key[-1])
+        else:
+            text = f'"{task.id}":{self._encode(self._task_dict(task))}'
         setattr(task, _FRAGMENT, (key, text))
         return text
+
+    def _predicted_entry(self, task, parent_keys: tuple) -> str:
+        """`_task_dict` of a task with no data of its own under a parent, written straight as text: most of a
+        new instance's tasks are such predicted ones."""
+        children = ",".join(f'"{child}"' for child in task._children)
+        return (f'"{task.id}":{{"id":"{task.id}","parent":"{task._parent}","children":[{children}],'
+                f'"last_state_change":{task.last_state_change!r},"state":{task.state:d},'
+                f'"task_spec":{self._encode(task.task_spec.name)},"triggered":{"true" if task.triggered else "false"},'
+                f'"internal_data":{{}},"data":{{}},"delta":{{"updates":{{}},"deletions":{self._encode(list(parent_keys))}}},'
+                f'"typename":{self._encode(self._task_typename)}}}')
 
     def _task_dict(self, task) -> dict:
         """What SpiffWorkflow's `TaskConverter.to_dict` returns (checked in `__init__`), without the registry's
