@@ -6,7 +6,7 @@ import os
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,22 @@ class IdleConnections:
             self._idle.append(conn)
         else:
             conn.close()
+
+    @contextmanager
+    def lend(self, transaction: bool) -> Iterator[Connection]:
+        """An open connection for one unit of work (in a transaction or not), kept for the next when it ends
+        well: checking one out of the pool and back costs as much as a small transaction."""
+        conn = self.take()
+        try:
+            if transaction:
+                with conn.begin():
+                    yield conn
+            else:
+                yield conn
+        except BaseException:
+            conn.close()
+            raise
+        self.give(conn)
 
     def close(self) -> None:
         while True:
@@ -117,38 +133,16 @@ class Engine:
         self.handoffs = Handoffs(self)
         self.on_save(self.handoffs)  # models may start other processes (engine/handoffs.py)
 
-    @contextmanager
-    def write_connection(self) -> Iterator[Connection]:
-        """A write transaction on a plain connection (the hot path skips the ORM session).
+    def write_connection(self) -> AbstractContextManager[Connection]:
+        """A write transaction on a plain connection (the hot path skips the ORM session)."""
+        return self._writers.lend(transaction=True)
 
-        The connection is kept for the next transaction when this one ends well: checking one out of the pool
-        and back costs as much as a small transaction."""
-        conn = self._writers.take()
-        try:
-            with conn.begin():
-                yield conn
-        except BaseException:
-            conn.close()
-            raise
-        self._writers.give(conn)
-
-    @contextmanager
-    def quick_read(self) -> Iterator[Connection]:
+    def quick_read(self) -> AbstractContextManager[Connection]:
         """A connection for a read of one or two `Prepared` statements, on the connection writes use.
 
         On SQLite a reader that just wrote still has the pages in its cache, and a single statement needs no
         transaction; elsewhere the read runs in a transaction of its own."""
-        conn = self._writers.take()
-        try:
-            if conn.dialect.name == "sqlite":
-                yield conn
-            else:
-                with conn.begin():
-                    yield conn
-        except BaseException:
-            conn.close()
-            raise
-        self._writers.give(conn)
+        return self._writers.lend(transaction=self.sql_engine.dialect.name != "sqlite")
 
     # -- wiring ---------------------------------------------------------------------------------------------
     def on_save(self, listener: SaveListener) -> None:
