@@ -76,8 +76,7 @@ class Prepared:
         return values if plan.positional else dict(zip(plan.names, values, strict=True))
 
     def _run(self, conn: Connection, plan: _Plan, args, many: bool = False, fetch: bool = False):
-        dbapi = conn.connection.dbapi_connection if isinstance(conn, Connection) else conn.dbapi_connection
-        cursor = dbapi.cursor()
+        cursor = conn.connection.dbapi_connection.cursor()
         try:
             (cursor.executemany if many else cursor.execute)(plan.sql, args)
             return cursor.fetchall() if fetch else cursor.rowcount
