@@ -121,7 +121,10 @@ class Engine:
                  script_time_limit: float = DEFAULT_TIME_LIMIT, live_cache_size: int = 256):
         self.sql_engine = sql_engine
         self.write_session, self.read_session = session_factories(sql_engine)
-        self._writers = IdleConnections(sql_engine, **{WRITE_OPTION: True})
+        # Kept connections skip the pool's pre-ping: worth it on SQLite (a local file, where checkout costs as much
+        # as a small transaction), not on a server that may restart under them.
+        self._writers = IdleConnections(sql_engine, size=4 if sql_engine.dialect.name == "sqlite" else 0,
+                                        **{WRITE_OPTION: True})
         self.clock = clock or SystemClock()
         self.form_dirs = list(form_dirs or [])
         self.models = definitions.ModelCache()
