@@ -7,15 +7,19 @@ the run with a clear message instead of skipping.
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 import threading
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from engine.clock import ManualClock
 from engine.models import Base
 from webapp import create_app
 from webapp.config import normalise_database_url
@@ -126,6 +130,20 @@ def app(app_config, database_url):
         from webapp.extensions import db
 
         db.engine.dispose()
+
+
+@pytest.fixture
+def clock():
+    """A manual engine clock on a Monday morning; folders whose tests use it put it into `app_config`."""
+    return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture(name="text")
+def page_text():
+    """A response's text without tags, runs of whitespace collapsed and HTML entities decoded."""
+    def of(response) -> str:
+        return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+    return of
 
 
 @pytest.fixture

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from engine.clock import ManualClock
 from tests.conftest import bearer_headers, client_signed_in
 
 MODELS = Path(__file__).resolve().parent.parent / "fixtures" / "privacy"
@@ -44,11 +42,6 @@ JANE = dict(name="Jane Mokoena", email="jane.mokoena@example.org", phone="082 55
 PIET = dict(name="Piet Botha", email="piet.botha@example.net", phone="083 444 0202",
             id_number="7502025008081", company="Botha Retail", director="Anna Botha",
             bank_account="62019876543", comment="Great service at the Kathu branch")
-
-
-@pytest.fixture
-def clock():
-    return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -124,16 +117,6 @@ def accesses(engine):
             rows = access_log.search(conn, limit=1000, **filters)
         return [(a.actor, a.channel, a.action, a.instance_id, a.task_id, a.subjects, a.why) for a in reversed(rows)]
     return read
-
-
-@pytest.fixture
-def text():
-    """A response's text without tags and with runs of whitespace collapsed (HTML entities decoded)."""
-    import html
-
-    def of(response) -> str:
-        return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
-    return of
 
 
 @pytest.fixture

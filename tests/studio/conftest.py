@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import html
-import re
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from engine.clock import ManualClock
 from tests.conftest import client_signed_in
 
 STUDIO_FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def clock():
-    return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -44,14 +35,6 @@ def sla_bundle(tmp_path):
 def sla(engine, sla_bundle, people):
     engine.deploy(sla_bundle, by="po")
     return "sla"
-
-
-@pytest.fixture
-def text():
-    """A response's text with tags and runs of whitespace removed, for readable assertions."""
-    def of(response) -> str:
-        return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
-    return of
 
 
 @pytest.fixture

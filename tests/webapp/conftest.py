@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from engine.clock import ManualClock
 from tests.conftest import bearer_headers, client_signed_in
 
 WEB_FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def clock():
-    return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
