@@ -241,7 +241,7 @@ def due(calendar: BusinessCalendar, start: datetime, duration: Duration | timede
 
 def elapsed(calendar: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
     """Business time between two instants (negative when `end` is before `start`)."""
-    if end < start:
+    if _micros(end) < _micros(start):
         return -elapsed(calendar, end, start)
     table_a, index_a, us_a = _locate(calendar, start)
     table_b, index_b, us_b = _locate(calendar, end)
