@@ -117,6 +117,10 @@ class _WallClock(Exception):
     pass
 
 
+class _StartFailed(Exception):
+    pass
+
+
 class _Ended(Exception):
     def __init__(self, before_run: bool = False):
         self.before_run = before_run
@@ -136,8 +140,12 @@ class _Worker:
 
     def call(self, body: bytes, wall_seconds: float, max_reply: int) -> dict[str, Any]:
         if not self.ready:
-            if self._receive(_STARTUP_SECONDS, 4096).get("status") != "ready":
-                raise _Ended(before_run=True)
+            try:
+                hello = self._receive(_STARTUP_SECONDS, 4096)
+            except (_WallClock, _Ended):
+                raise _StartFailed() from None
+            if hello.get("status") != "ready":
+                raise _StartFailed()
             self.ready = True
         try:
             write_frame(self._in, body)
@@ -246,6 +254,12 @@ class SandboxPool:
                 if ended.before_run and _attempt == 0:
                     continue
                 raise self._ended_error(status) from None
+            except _StartFailed:
+                status = self._replace(worker)
+                raise SandboxError(f"sandbox process did not start (exit status {status})") from None
+            except BaseException:
+                self._replace(worker)  # interrupted mid-call (a job timeout, Ctrl-C): its reply must not be reused
+                raise
             self._checkin(worker)
             return self._result(reply)
         raise AssertionError("unreachable")
@@ -282,6 +296,8 @@ class SandboxPool:
                     self._spawn()
             while not self._idle:
                 self._cond.wait()
+                if self._closed:
+                    raise SandboxError("the sandbox pool is closed")
             self.stats.runs += 1
             return self._idle.pop(0)  # oldest first: a replacement may still be starting
 
@@ -313,6 +329,7 @@ class SandboxPool:
                 self._workers.discard(worker)
                 worker.proc.stdin.close()  # the child leaves its loop at end of input
             idle, self._idle = self._idle, []
+            self._cond.notify_all()
         for worker in idle:
             worker.stop()
 

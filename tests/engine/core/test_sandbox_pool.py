@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -67,6 +68,23 @@ def test_bomb_is_stopped_within_budget_and_the_caller_keeps_its_memory(pool, scr
     assert rss() - before < 10 * 1024 * 1024
     assert pool.stats.replaced == replaced + 1
     assert pool.run("exec", "y = customer.upper()", {"customer": "Ann"}).context["y"] == "ANN"
+
+
+def test_a_caller_interrupted_mid_run_does_not_get_its_process_back(pool):
+    def job_timeout(signum, frame):  # what RQ's death penalty does in a work horse
+        raise TimeoutError("job timed out")
+
+    previous = signal.signal(signal.SIGALRM, job_timeout)
+    replaced = pool.stats.replaced
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(TimeoutError):
+            pool.run("exec", "while True:\n    pass", {})
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert pool.stats.replaced == replaced + 1
+    assert [pool.run("eval", f"{n} * 2", {}).value for n in range(4)] == [0, 2, 4, 6]
 
 
 def test_deep_recursion_is_a_script_error_with_its_line(pool):
@@ -250,7 +268,7 @@ def test_a_forked_process_starts_its_own_sandbox_processes(pool):
         if pid == 0:  # pragma: no cover - runs in the forked process
             try:
                 value = pool.run("exec", "y = x + 1", {"x": 41}).context["y"]
-                report = {"value": value, "spawned": pool.stats.spawned, "parent_pid": pool._pid}
+                report = {"value": value, "spawned": pool.stats.spawned, "pool_pid": pool._pid}
             except BaseException as err:
                 report = {"error": repr(err)}
             os.write(write_end, json.dumps(report).encode())
@@ -267,7 +285,7 @@ def test_a_forked_process_starts_its_own_sandbox_processes(pool):
         stop.set()
         thread.join()
         os.close(read_end)
-    assert report == {"value": 42, "spawned": pool.limits.pool_size, "parent_pid": pid}
+    assert report == {"value": 42, "spawned": pool.limits.pool_size, "pool_pid": pid}
     assert pool.run("eval", "2 + 2", {}).value == 4
     assert pool.stats.spawned == spawned_here
 
