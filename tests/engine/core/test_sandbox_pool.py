@@ -37,7 +37,9 @@ EITHER = rf"{CPU}|{MEMORY}"
 
 @pytest.fixture(scope="module")
 def pool():
-    with SandboxPool() as shared:
+    # A long wall-clock budget, so that the kernel's CPU and memory limits are what stop each bomb even on a busy
+    # machine (where a script can get less than 1 s of CPU in 2 s); the wall clock has its own test below.
+    with SandboxPool(SandboxLimits(wall_seconds=6)) as shared:
         assert shared.run("eval", "1 + 1", {}).value == 2  # both processes started before timing anything
         yield shared
 
@@ -113,7 +115,7 @@ def test_limits_are_configurable():
         started = time.monotonic()
         with pytest.raises(ScriptLimitExceeded, match=r"script exceeded 0.3 s CPU"):
             small.run("exec", "while True:\n    pass", {})
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 3  # well before the 5 s wall clock, even on a busy machine
         with pytest.raises(ScriptLimitExceeded, match=r"script exceeded 128 MB"):
             small.run("exec", "x = len(''.ljust(150 * 10**6))", {})
         assert default.run("exec", "x = len(''.ljust(150 * 10**6))", {}).context == {"x": 150 * 10**6}
