@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 $(NPM_STAMP): package.json
 	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; \
 	else npm install --no-audit --no-fund --loglevel=error; fi
-	$(BIN)/python -m webapp.vendor
+	$(BIN)/python -m webapp.cli.vendor
 	touch $(NPM_STAMP)
 
 # Debian's chromium for the browser tests; skipped when already present.
@@ -37,6 +37,7 @@ run: install
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 test: install browser-deps lint test-sqlite test-postgres
 

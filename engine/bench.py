@@ -17,11 +17,11 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import create_engine, func, select, text
 
-from . import bundle
-from .database import make_sql_engine
-from .models import NO_DUE_DATE, Base, ProcessInstance
-from .runtime import Engine
-from .users import save_user
+from engine.core import bundle
+from engine.core.db.database import make_sql_engine
+from engine.core.db.models import NO_DUE_DATE, Base, ProcessInstance
+from engine.core.users import save_user
+from engine.facade import Engine
 
 NO_DUE = NO_DUE_DATE.replace(tzinfo=None).isoformat(" ", "microseconds")
 
@@ -93,7 +93,7 @@ def persisted_instance(engine: Engine, key: str, data_for: DataFor, actor: str |
 
 def _states_per_step(files: dict[str, str], data_for: DataFor) -> list[tuple[str, str | None]]:
     """(state JSON, next user task's element id) after the start and after each completion of one instance."""
-    from .serializer import StateSerializer
+    from engine.core.serializer import StateSerializer
 
     model = bundle.build_model(files)
     serializer = StateSerializer(check=False)
@@ -214,7 +214,7 @@ def bench_engine(quick: bool = True, postgres_url: str | None = None,
     own; ratios are taken within a round and the medians of the rounds reported. The bare-sqlite3 run
     (`sqlite_floor_instance`) gives the best ratio any engine code could reach here: SpiffWorkflow's own time
     plus the database's alone."""
-    from .serializer import StateSerializer
+    from engine.core.serializer import StateSerializer
 
     files = five_task_model()
     count = 40 if quick else 200

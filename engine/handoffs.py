@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from sqlalchemy import select
 
-from . import audit, definitions
-from .errors import ClientflowError
-from .models import ProcessInstance
-from .tasks import properties
-from .users import SYSTEM_ACTOR
+from engine.core import audit, definitions
+from engine.core.db.models import ProcessInstance
+from engine.core.tasks import properties
+from engine.core.users import SYSTEM_ACTOR
+from engine.errors import ClientflowError
 
 if TYPE_CHECKING:
-    from .instances import SaveResult
-    from .runtime import Engine
+    from engine.core.unit_of_work import SaveResult
+    from engine.facade import Engine
 
 PROCESS_PROPERTY = "startsProcess"
 DATA_PROPERTY = "startDataVariable"
@@ -113,7 +113,8 @@ class Handoffs:
 
     def _events_of(self, session, definition_id: int) -> list[HandoffEvent]:
         if definition_id not in self._events:
-            self._events[definition_id] = handoff_events(definitions.model_for(self.engine, session, definition_id))
+            model = definitions.model_for(self.engine.services, session, definition_id)
+            self._events[definition_id] = handoff_events(model)
         return self._events[definition_id]
 
     def _already_started(self, event: HandoffEvent, reference: str, started_at):

@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING, Any
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from sqlalchemy import select
 
-from . import definitions, instances
-from .form_schema import properties_of
-from .forms import start_form_keys
-from .models import ProcessInstance
-from .tasks import properties
-from .users import UserView
-from .views import InstanceView
+from engine.core import actions, definitions
+from engine.core.db.models import ProcessInstance
+from engine.core.tasks import properties
+from engine.core.users import UserView
+from engine.forms.schema import properties_of
+from engine.forms.service import start_form_keys
+from engine.results import InstanceView
 
 if TYPE_CHECKING:
-    from .runtime import Engine
+    from engine.facade import Engine
 
 PORTAL_ACTOR = "portal"
 CLIENT_LANE = "Client"
@@ -79,12 +79,12 @@ class CaseContact:
 
 def start(engine: Engine, key: str, data: dict[str, Any]) -> InstanceView:
     """Start a process for a client (its start form cleans the data), recorded as started by the portal."""
-    return instances.start(engine, key, data, PORTAL_USER)
+    return actions.start(engine.services, key, data, PORTAL_USER)
 
 
 def send_message(engine: Engine, name: str, reference: str, payload: dict[str, Any]) -> InstanceView:
     """Deliver a client's message to the case with that reference, if it waits for one of that name."""
-    return instances.send_message(engine, name, {"reference": reference}, payload, PORTAL_USER)
+    return actions.send_message(engine.services, name, {"reference": reference}, payload, PORTAL_USER)
 
 
 # -- reading ----------------------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def _unique(steps: list[ClientStep]) -> list[ClientStep]:
 def _model_of(engine: Engine, instance_id: int):
     with engine.read_session() as session:
         definition_id = session.scalar(select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id))
-        return definitions.model_for(engine, session, definition_id)
+        return definitions.model_for(engine.services, session, definition_id)
 
 
 def _specs_by_id(model) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine.clock import ManualClock
-from engine.models import Base
+from engine.core.db.models import Base
 from webapp import create_app
 from webapp.config import normalise_database_url
 
@@ -29,7 +29,7 @@ CHROMIUM = os.environ.get("CLIENTFLOW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 BACKEND = os.environ.get("CLIENTFLOW_TEST_DATABASE", "sqlite")
-# Every saved state is compared with a full SpiffWorkflow serialization (engine/serializer.py); subprocesses
+# Every saved state is compared with a full SpiffWorkflow serialization (engine/core/serializer.py); subprocesses
 # the tests start (CLI, workers, servers) inherit it.
 os.environ.setdefault("CLIENTFLOW_CHECK_STATE", "1")
 
@@ -102,9 +102,9 @@ def quick_password_hashing():
     """Real argon2id hashes with the smallest cost: tests create hundreds of users, production keeps the default."""
     from argon2 import PasswordHasher
 
-    import engine.users
+    import engine.core.users
 
-    engine.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    engine.core.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture
@@ -163,7 +163,7 @@ def client(app):
 
 @pytest.fixture
 def make_user(engine):
-    from engine.users import save_user
+    from engine.core.users import save_user
 
     def make(name: str, *roles: str, password: str | None = PASSWORD, email: str | None = None):
         with engine.write_session.begin() as session:
@@ -221,7 +221,7 @@ def client_signed_in(app, username: str, password: str = PASSWORD):
 
 def bearer_headers(engine, username: str) -> dict[str, str]:
     """Authorization headers with a new API token of the user."""
-    from engine.users import create_token
+    from engine.core.users import create_token
 
     with engine.write_session.begin() as session:
         return {"Authorization": f"Bearer {create_token(session, username, 'test')}"}

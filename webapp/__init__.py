@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 from engine import Engine
-from flask import Flask, current_app
+from flask import Flask
 
-from . import config
-from .extensions import csrf, db, login_manager, migrate
-from .scheduling import register_scheduling
+from webapp import config
+from webapp.extensions import csrf, db, login_manager, migrate
+from webapp.worker.scheduling import register_scheduling
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
@@ -44,14 +44,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import api, auth, portal, studio
-    from .views import admin, inbox, instances, main, reports, tasks
-    from .views import auth as auth_views
+    from webapp.web import api, auth, portal, studio
+    from webapp.web.views import admin, inbox, instances, main, reports, tasks
+    from webapp.web.views import auth as auth_views
 
     auth.init_app(app)
     for blueprint in (main.bp, auth_views.bp, inbox.bp, tasks.bp, instances.bp, admin.bp, portal.bp, reports.bp):
         app.register_blueprint(blueprint)
-    from .views import privacy as privacy_views
+    from webapp.web.views import privacy as privacy_views
 
     app.register_blueprint(privacy_views.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: nothing for a forged cross-site request to ride on
@@ -60,11 +60,6 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .views import errors
+    from webapp.web.views import errors
 
     app.register_blueprint(errors.bp)
-
-
-def get_engine() -> Engine:
-    """The engine of the current app."""
-    return current_app.extensions["clientflow"]

@@ -1,6 +1,8 @@
 """Every Flask extension singleton, in one place; bound to an app in `create_app`."""
 
-from engine.models import Base
+from engine import Engine
+from engine.core.db.models import Base
+from flask import current_app
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -11,3 +13,8 @@ db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+def get_engine() -> Engine:
+    """The engine of the current app (made once in `create_app`)."""
+    return current_app.extensions["clientflow"]

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from engine.models import LinkUse
+from engine.core.db.models import LinkUse
 from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from . import get_engine
+from webapp.extensions import get_engine
 
 SURVEY, REPLY = "survey", "reply"
 ENDPOINTS = {SURVEY: "portal.survey", REPLY: "portal.reply"}

@@ -3,7 +3,7 @@
 See docs/privacy.md. Every function takes the engine facade; none imports Flask.
 """
 
-from .datamap import (
+from engine.privacy.datamap import (
     COMPLIANCE_ROLE,
     PRIVACY_ROLES,
     RESTRICTED,
@@ -13,9 +13,16 @@ from .datamap import (
     process_privacy,
     redact,
 )
-from .erasure import ENDED, ERASED_EVENT, erase_instance
-from .overview import data_map, instance_privacy, log_access, redact_for, redact_labels, task_holds_personal
-from .requests import (
+from engine.privacy.erasure import ENDED, ERASED_EVENT, erase_instance
+from engine.privacy.overview import (
+    data_map,
+    instance_privacy,
+    log_access,
+    redact_for,
+    redact_labels,
+    task_holds_personal,
+)
+from engine.privacy.requests import (
     ErasureRequestNotFound,
     ErasureView,
     approve_erasure,
@@ -25,9 +32,9 @@ from .requests import (
     reject_erasure,
     request_erasure,
 )
-from .retention import DEFAULT_RETENTION_DAYS, RetentionRun, check_days, due_for_retention, run_retention
-from .scrub import TOMBSTONE
-from .subjects import PORTAL_ACTORS, SubjectInstance, SubjectRecord, clean_term, find_subject
+from engine.privacy.retention import DEFAULT_RETENTION_DAYS, RetentionRun, check_days, due_for_retention, run_retention
+from engine.privacy.scrub import TOMBSTONE
+from engine.privacy.subjects import PORTAL_ACTORS, SubjectInstance, SubjectRecord, clean_term, find_subject
 
 __all__ = [
     "COMPLIANCE_ROLE", "DEFAULT_RETENTION_DAYS", "ENDED", "ERASED_EVENT", "PORTAL_ACTORS", "PRIVACY_ROLES",

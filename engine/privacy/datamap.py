@@ -13,14 +13,13 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
-from engine.bundle import BPMN_NS, SPIFF_NS, parse_xml
-from engine.form_schema import personal_fields, properties_of
-from engine.forms import FORM_PROPERTY
-from engine.tasks import properties
-from engine.users import ADMIN_ROLE, UserView
-from engine.views import InstanceDetail
-
-from .scrub import Scrubber, values_at
+from engine.core.bundle import BPMN_NS, SPIFF_NS, parse_xml
+from engine.core.tasks import properties
+from engine.core.users import ADMIN_ROLE, UserView
+from engine.forms.schema import personal_fields, properties_of
+from engine.forms.service import FORM_PROPERTY
+from engine.privacy.scrub import Scrubber, values_at
+from engine.results import InstanceDetail
 
 COMPLIANCE_ROLE = "Compliance Officer"
 PRIVACY_ROLES = frozenset({ADMIN_ROLE, COMPLIANCE_ROLE})

@@ -1,6 +1,6 @@
 """Erasure: one ended instance's personal data replaced by tombstones, in its state and every derived table.
 
-The state is rewritten through the engine's unit of work (`instances.change`), so the optimistic lock holds
+The state is rewritten through the engine's unit of work (`unit_of_work.change`), so the optimistic lock holds
 and the instance's derived rows are rewritten in the same transaction. Dates, statuses, categories, timers and
 the audit trail's kinds and times stay, so report counts and durations are the same before and after.
 """
@@ -12,16 +12,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, func, insert, or_, select, update
 
+from engine.core.db.models import AccessLogEntry, AnonymisedInstance, ErasureRequest, Event, HumanTask, Notification
+from engine.core.unit_of_work import Work, change
+from engine.core.users import UserView
 from engine.errors import InvalidInput
-from engine.instances import Work, change
-from engine.models import AccessLogEntry, AnonymisedInstance, ErasureRequest, Event, HumanTask, Notification
-from engine.users import UserView
-
-from .datamap import process_privacy
-from .scrub import MIN_SUBSTRING, TOMBSTONE, Scrubber, personal_values
+from engine.privacy.datamap import process_privacy
+from engine.privacy.scrub import MIN_SUBSTRING, TOMBSTONE, Scrubber, personal_values
 
 if TYPE_CHECKING:
-    from engine.runtime import Engine
+    from engine.facade import Engine
 
 ENDED = ("completed", "cancelled")
 ERASED_EVENT = "personal_data_erased"
@@ -62,7 +61,7 @@ def erase_instance(engine: Engine, instance_id: int, actor: UserView | str, *, b
 
     if _anonymised(engine, instance_id):
         return None
-    outcome, _ = change(engine, instance_id, actor, act, allow_ended=True)
+    outcome, _ = change(engine.services, instance_id, actor, act, allow_ended=True)
     return outcome
 
 

@@ -7,16 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, tuple_
 
-from engine import access_log
+from engine.core.db.models import ProcessDefinition, ProcessInstance
+from engine.core.users import UserView
 from engine.errors import InstanceNotFound
-from engine.models import ProcessDefinition, ProcessInstance
-from engine.users import UserView
-from engine.views import InstanceDetail, InstanceView, TaskView
-
-from .datamap import PRIVACY_ROLES, RESTRICTED, ProcessPrivacy, access_basis, process_privacy, redact
+from engine.privacy import access_log
+from engine.privacy.datamap import PRIVACY_ROLES, RESTRICTED, ProcessPrivacy, access_basis, process_privacy, redact
+from engine.results import InstanceDetail, InstanceView, TaskView
 
 if TYPE_CHECKING:
-    from engine.runtime import Engine
+    from engine.facade import Engine
 
 INSTANCE, DEFINITION = ProcessInstance.__table__, ProcessDefinition.__table__
 RESTRICTED_VIEW = "restricted view: personal fields hidden (not in the process's lanes)"

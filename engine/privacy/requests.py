@@ -13,16 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
-from engine import access_log
+from engine.core.db.models import AnonymisedInstance, ErasureRequest, ProcessInstance
+from engine.core.users import UserView
 from engine.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound
-from engine.models import AnonymisedInstance, ErasureRequest, ProcessInstance
-from engine.users import UserView
-
-from .datamap import PRIVACY_ROLES
-from .erasure import ENDED, erase_instance
+from engine.privacy import access_log
+from engine.privacy.datamap import PRIVACY_ROLES
+from engine.privacy.erasure import ENDED, erase_instance
 
 if TYPE_CHECKING:
-    from engine.runtime import Engine
+    from engine.facade import Engine
 
 REQUEST, INSTANCE, DONE = ErasureRequest.__table__, ProcessInstance.__table__, AnonymisedInstance.__table__
 MIN_REASON, MAX_REASON = 10, 2000

@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from engine.core.db.models import AnonymisedInstance, ProcessInstance
+from engine.core.users import SYSTEM_USER
 from engine.errors import ConcurrentUpdate, InvalidInput
-from engine.models import AnonymisedInstance, ProcessInstance
-from engine.users import SYSTEM_USER
-
-from .erasure import ENDED, erase_instance
+from engine.privacy.erasure import ENDED, erase_instance
 
 if TYPE_CHECKING:
-    from engine.runtime import Engine
+    from engine.facade import Engine
 
 DEFAULT_RETENTION_DAYS = 365 * 5
 BATCH = 500

@@ -16,17 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 
-from engine import access_log
+from engine.core.db.models import AnonymisedInstance, Notification, ProcessInstance
 from engine.errors import InvalidInput
-from engine.models import AnonymisedInstance, Notification, ProcessInstance
 from engine.portal import PORTAL_ACTOR
-from engine.views import InstanceDetail
-
-from .datamap import PersonalField, ProcessPrivacy, process_privacy
-from .scrub import personal_values
+from engine.privacy import access_log
+from engine.privacy.datamap import PersonalField, ProcessPrivacy, process_privacy
+from engine.privacy.scrub import personal_values
+from engine.results import InstanceDetail
 
 if TYPE_CHECKING:
-    from engine.runtime import Engine
+    from engine.facade import Engine
 
 # Instances the client portal starts carry the portal actor: they are the portal submissions.
 PORTAL_ACTORS = frozenset({PORTAL_ACTOR})

@@ -2,7 +2,7 @@
 
 Everything is SQL over our own tables (`process_instance`, `event`, `human_task`, `instance_fact`); no workflow
 is ever deserialized. Milestones (engine/reports/milestones.py) say which events mean "acknowledged",
-"resolved" and so on; facts (engine/facts.py) hold the category, severity and rating of each case.
+"resolved" and so on; facts (engine/core/facts.py) hold the category, severity and rating of each case.
 docs/reports.md defines every figure.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
-from . import tables
-from .filters import Filters, parse_filters, parse_month
-from .milestones import MILESTONES, PROCESS_MILESTONES, milestone_map
-from .tables import Context, Table
+from engine.reports import tables
+from engine.reports.filters import Filters, parse_filters, parse_month
+from engine.reports.milestones import MILESTONES, PROCESS_MILESTONES, milestone_map
+from engine.reports.tables import Context, Table
 
 __all__ = ["Filters", "parse_filters", "parse_month", "MILESTONES", "PROCESS_MILESTONES", "Table", "TABLES",
            "dashboard", "table", "monthly_summary", "headline", "categories"]

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from engine.bundle import BPMN_NS, parse_xml
-from engine.models import ProcessDefinition
+from engine.core.bundle import BPMN_NS, parse_xml
+from engine.core.db.models import ProcessDefinition
 
 RAN = ("task_completed", "script_ran")
 

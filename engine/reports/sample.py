@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select
 
-from engine.models import Event, InstanceFact, ProcessDefinition, ProcessInstance, Timer
+from engine.core.db.models import Event, InstanceFact, ProcessDefinition, ProcessInstance, Timer
 
 CATEGORIES = ("product_quality", "delivery", "billing", "service", "staff_conduct", "safety_environment", "other")
 SEVERITIES = ("low", "medium", "high", "critical")

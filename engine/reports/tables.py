@@ -9,11 +9,10 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_, select, tuple_
 
-from engine.models import Event, HumanTask, InstanceFact, ProcessInstance, Timer
-
-from .filters import Filters
-from .milestones import MILESTONES, MilestoneMap
-from .sql import Spread, by_week, day_of, hours, monday_of, seconds_between, spreads
+from engine.core.db.models import Event, HumanTask, InstanceFact, ProcessInstance, Timer
+from engine.reports.filters import Filters
+from engine.reports.milestones import MILESTONES, MilestoneMap
+from engine.reports.sql import Spread, by_week, day_of, hours, monday_of, seconds_between, spreads
 
 PI = ProcessInstance.__table__
 EV = Event.__table__

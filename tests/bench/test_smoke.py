@@ -6,8 +6,8 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from webapp.bench import bench
-from webapp.bench_web import Sizes, bench_scaleout
+from webapp.cli.bench import bench
+from webapp.cli.bench_web import Sizes, bench_scaleout
 from webapp.config import normalise_database_url
 
 BACKEND = os.environ.get("CLIENTFLOW_TEST_DATABASE", "sqlite")

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import FIXTURES
-from webapp.cli import main
+from webapp.cli.commands import main
 
 
 @pytest.fixture

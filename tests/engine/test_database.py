@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import text
 
-from engine.database import CHECKPOINT_EVERY_S, make_sql_engine
+from engine.core.db.database import CHECKPOINT_EVERY_S, make_sql_engine
 
 
 def _checkpointers(path) -> list[threading.Thread]:

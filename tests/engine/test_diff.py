@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from engine.bundle import read_bundle
-from engine.diff import diff_versions
+from engine.core.bundle import read_bundle
 from engine.errors import ProcessNotFound
+from engine.studio.diff import diff_versions
 
 
 @pytest.fixture

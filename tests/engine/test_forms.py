@@ -6,8 +6,8 @@ import pytest
 from wtforms import Form
 
 from engine.errors import InvalidModel, InvalidTaskData
-from engine.form_schema import SchemaProblem, check_form
-from engine.forms import FormService, personal_fields
+from engine.forms.schema import SchemaProblem, check_form
+from engine.forms.service import FormService, personal_fields
 
 SCHEMA = {
     "type": "object",
@@ -188,7 +188,7 @@ def test_readonly_fields_are_never_taken_from_a_submission(forms):
 
 
 def test_a_task_without_a_form_takes_any_json_object(forms, engine):
-    from engine.bundle import BuiltModel
+    from engine.core.bundle import BuiltModel
 
     model = BuiltModel("p", "p", None, {}, {})
     assert forms.clean(model, None, None, {"anything": [1, {"x": None}]}, {}) == {"anything": [1, {"x": None}]}

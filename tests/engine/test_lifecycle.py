@@ -137,7 +137,7 @@ def test_unknown_process_and_finished_instance(engine, order_bundle, people):
 
 
 def test_state_is_stored_without_the_spec(engine, order_bundle, people):
-    from engine.models import ProcessInstance
+    from engine.core.db.models import ProcessInstance
 
     engine.deploy(order_bundle)
     started = engine.start("order", by="alice")

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from engine.bundle import read_bundle
-from engine.forms import FormService
-from engine.lint import lint, timer_expression_problem, validate
+from engine.core.bundle import read_bundle
+from engine.forms.service import FormService
+from engine.studio.lint import lint, timer_expression_problem, validate
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
         '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '

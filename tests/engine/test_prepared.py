@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from engine.models import Event, ReferenceCounter
-from engine.prepared import Prepared
+from engine.core.db.models import Event, ReferenceCounter
+from engine.core.db.prepared import Prepared
 
 EVENT = Event.__table__
 COUNTER = ReferenceCounter.__table__

@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from engine.models import Base
+from engine.core.db.models import Base
 
 
 def test_migrated_database_matches_the_models(database_url):

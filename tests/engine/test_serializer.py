@@ -6,8 +6,8 @@ import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine import bundle
-from engine.serializer import _FRAGMENT, StateSerializer
+from engine.core import bundle
+from engine.core.serializer import _FRAGMENT, StateSerializer
 
 STEPS = {"capture": {"amount": 1500}, "review": {"approved": True}}
 

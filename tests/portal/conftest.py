@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from engine import ManualClock
-from webapp.portal.forms import DEFAULT_INTAKES
+from webapp.web.portal.forms import DEFAULT_INTAKES
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -133,8 +133,8 @@ def send_pending(app, engine) -> int:
     """Send every pending notification with the worker's job (real SMTP); returns how many were sent."""
     from sqlalchemy import select
 
-    from engine.models import Notification
-    from webapp.jobs import send_notification
+    from engine.core.db.models import Notification
+    from webapp.worker.jobs import send_notification
 
     with engine.read_session() as session:
         pending = list(session.scalars(select(Notification.id).where(Notification.status == "pending")))

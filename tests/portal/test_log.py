@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from engine.models import ProcessInstance
+from engine.core.db.models import ProcessInstance
 from tests.portal.conftest import COMPLAINT, address
 
 

@@ -110,7 +110,7 @@ def piet(run_person):
 @pytest.fixture
 def accesses(engine):
     """The access log, oldest first, as (actor, channel, action, instance_id, task_id, subjects, why)."""
-    from engine import access_log
+    from engine.privacy import access_log
 
     def read(**filters):
         with engine.sql_engine.connect() as conn:

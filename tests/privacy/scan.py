@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from engine import privacy, reports
-from engine.models import Base, Event, Notification, ProcessInstance, Timer
+from engine.core.db.models import Base, Event, Notification, ProcessInstance, Timer
 
 
 def traces(engine, values: list[str]) -> list[tuple[str, str, str]]:

@@ -110,7 +110,7 @@ def test_a_cancelled_case_is_erased_and_pending_mail_to_the_person_is_stopped(en
     privacy.approve_erasure(engine, request.id, by="officer2")
     record = privacy.find_subject(engine, "cancelled@example.org")
     assert complaint not in record.instance_ids
-    from engine.models import Notification
+    from engine.core.db.models import Notification
     with engine.read_session() as session:
         mail = session.query(Notification).filter_by(instance_id=complaint).one()
     assert (mail.recipient, mail.status) == (privacy.TOMBSTONE, "cancelled")

@@ -12,8 +12,8 @@ from rq import Queue, SimpleWorker
 from engine import privacy
 from engine.errors import InvalidInput
 from tests.worker.fixtures import redis_db, run_redis  # noqa: F401 - fixtures are found by name
-from webapp.cli import main
-from webapp.privacy_jobs import retention_days, retention_job, schedule_retention
+from webapp.cli.commands import main
+from webapp.worker.retention import retention_days, retention_job, schedule_retention
 
 from .scan import traces
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.models import Notification
+from engine.core.db.models import Notification
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from engine.form_schema import check_form
+from engine.forms.schema import check_form
 from tests.processes.flow import PROCESSES
 
 FORMS = PROCESSES.parent / "forms"
@@ -123,7 +123,7 @@ def _bad_values(prop: dict):
 def test_every_shipped_form_names_each_field_it_refuses(path: Path):
     """Missing required fields, wrong types, bad e-mails and dates, values out of range: each one is named."""
     from engine.errors import InvalidTaskData
-    from engine.forms import FormService
+    from engine.forms.service import FormService
 
     forms = FormService()
     schema = json.loads(path.read_text())

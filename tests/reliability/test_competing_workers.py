@@ -5,8 +5,8 @@ from rq.job import Job
 from rq.registry import FinishedJobRegistry
 
 from tests.worker.harness import wait_until
-from webapp.queues import TIMER_QUEUE
-from webapp.scheduling import TIMER_JOB
+from webapp.worker.queues import TIMER_QUEUE
+from webapp.worker.scheduling import TIMER_JOB
 
 TIMERS = 20
 

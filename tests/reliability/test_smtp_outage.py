@@ -6,7 +6,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from engine.models import Notification
+from engine.core.db.models import Notification
 from tests.worker.harness import REJECTED_PREFIX, REJECTION, wait_until
 
 GOOD = [f"client{i}@example.com" for i in range(5)]

@@ -11,7 +11,7 @@ import pytest
 from rq.registry import StartedJobRegistry
 
 from tests.worker.harness import wait_until
-from webapp.queues import TIMER_QUEUE
+from webapp.worker.queues import TIMER_QUEUE
 
 HOLD = 3  # seconds the reminder's script spins, so the kill lands inside the firing transaction
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from engine.models import Event, HumanTask, InstanceFact, ProcessDefinition, ProcessInstance, Timer
+from engine.core.db.models import Event, HumanTask, InstanceFact, ProcessDefinition, ProcessInstance, Timer
 from engine.reports import Filters
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)   # a Monday

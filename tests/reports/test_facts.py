@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine.facts import REPORTABLE_KEYS, fact_value, facts_of
-from engine.models import Event, InstanceFact
+from engine.core.db.models import Event, InstanceFact
+from engine.core.facts import REPORTABLE_KEYS, fact_value, facts_of
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 COMPLAINT = {"client_name": "Ann Lee", "client_email": "ann@example.com", "channel": "email", "category": "billing",

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from engine.archive import read_upload
+from engine.core.archive import read_upload
 
 XXE = ('<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&x;</bpmn:definitions>')

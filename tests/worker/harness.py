@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from redis import Redis
 
-from webapp.queues import EmbeddedRedis
+from webapp.worker.queues import EmbeddedRedis
 
 CLAIM_KEY = "clientflow:test-run"
 CLAIMABLE_DATABASES = range(5, 16)

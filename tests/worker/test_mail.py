@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from webapp import mail
+from webapp.worker import mail
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 STAFF_TEMPLATES = {"sla_warning", "escalation", "checkin_reminder"}

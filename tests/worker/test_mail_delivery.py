@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from engine.models import Notification
+from engine.core.db.models import Notification
 from tests.worker.harness import REJECTED_PREFIX
-from webapp import outbox
-from webapp.jobs import DeliveryDeferred, send_notification
+from webapp.worker import outbox
+from webapp.worker.jobs import DeliveryDeferred, send_notification
 
 
 @pytest.fixture

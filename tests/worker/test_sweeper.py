@@ -5,11 +5,11 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from engine.models import Notification
-from webapp.cli import main
-from webapp.queues import MAIL_QUEUE, TIMER_QUEUE
-from webapp.scheduling import Settings
-from webapp.sweeper import sweep
+from engine.core.db.models import Notification
+from webapp.cli.commands import main
+from webapp.worker.queues import MAIL_QUEUE, TIMER_QUEUE
+from webapp.worker.scheduling import Settings
+from webapp.worker.sweeper import sweep
 
 
 def test_sweep_schedules_unscheduled_work_once(app_config, request, redis_db):
@@ -47,7 +47,7 @@ def test_sweeper_retries_a_failed_hand_off(app, engine, redis_db, make_user):
     """A suggestion whose complaint hand-off failed (no complaint process yet) is started by the next sweep."""
     from tests.processes.flow import PROCESSES, Flow
     from tests.processes.test_feedback_and_suggestion import REVIEW, SUGGESTION
-    from webapp.sweeper import Sweeper
+    from webapp.worker.sweeper import Sweeper
 
     make_user("supervisor", "Supervisor")
     engine.deploy(PROCESSES / "suggestion.bpmn")

@@ -15,12 +15,12 @@ from rq.scheduler import RQScheduler
 
 from engine import ManualClock
 from tests.worker.harness import wait_until
-from webapp.cli import main
-from webapp.dispatcher import EXTENSION, Dispatcher
-from webapp.jobs import fire_timer
-from webapp.queues import QUEUES, TIMER_QUEUE
-from webapp.scheduling import Settings
-from webapp.worker import _dispatcher, release_dead_schedulers, run_worker
+from webapp.cli.commands import main
+from webapp.worker.dispatcher import EXTENSION, Dispatcher
+from webapp.worker.entry import _dispatcher, release_dead_schedulers, run_worker
+from webapp.worker.jobs import fire_timer
+from webapp.worker.queues import QUEUES, TIMER_QUEUE
+from webapp.worker.scheduling import Settings
 
 
 def reminder(engine, delay="PT2S", hold=0):
@@ -51,7 +51,7 @@ def test_job_woken_early_puts_itself_back_for_the_due_time(models, app, redis_db
     instance = reminder(engine, "PT30S")
     [timer] = engine.timers(instance.id)
     queue = Queue(TIMER_QUEUE, connection=redis_db.client)
-    early = queue.enqueue("webapp.jobs.fire_timer", timer.id)  # as if RQ's scheduler had run it early
+    early = queue.enqueue("webapp.worker.jobs.fire_timer", timer.id)  # as if RQ's scheduler had run it early
     with app.app_context():
         SimpleWorker([queue], connection=redis_db.client).work(burst=True)
     assert Job.fetch(early.id, connection=redis_db.client).return_value() == "rescheduled"
@@ -113,7 +113,7 @@ def test_burst_worker_sweeps_up_overdue_timers_never_scheduled(app_config, reque
 
 
 def _users(engine):
-    from engine.users import save_user
+    from engine.core.users import save_user
 
     with engine.write_session.begin() as session:
         save_user(session, "alice", ["Agent"])
@@ -126,7 +126,7 @@ def test_saving_without_a_reachable_redis_still_saves(app_config, request, order
     _users(engine)
     engine.deploy(order_bundle)
     instance = engine.start("order", {"customer_name": "ACME"}, by="alice")
-    with caplog.at_level(logging.WARNING, logger="webapp.scheduling"):
+    with caplog.at_level(logging.WARNING, logger="webapp.worker.scheduling"):
         engine.complete(engine.tasks(instance_id=instance.id)[0].id, {"amount": 1500}, by="alice")
     assert len(engine.timers(instance.id)) == 1
     assert "a worker's sweeper will pick them up" in caplog.text

@@ -1,0 +1,241 @@
+"""The use cases that change an instance: start, complete, claim, retry, cancel, fire a timer, deliver a message."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from engine.core import definitions, reads, spiff, tasks, timers
+from engine.core.db.models import ProcessInstance
+from engine.core.references import next_reference
+from engine.core.rows import InstanceRow
+from engine.core.unit_of_work import (
+    Actor,
+    Work,
+    actor_of,
+    change,
+    label_of,
+    last_data,
+    restore,
+    run_step,
+    save,
+    view,
+)
+from engine.core.users import SYSTEM_USER, UserView
+from engine.errors import (
+    InstanceNotRunning,
+    InvalidInput,
+    MessageNotCorrelated,
+    TaskAlreadyCompleted,
+    TaskNotFound,
+    TaskNotReady,
+)
+from engine.results import InstanceView
+
+if TYPE_CHECKING:
+    from engine.core.services import Services
+
+
+def start(services: Services, key: str, data: dict[str, Any], actor: Actor) -> InstanceView:
+    if not isinstance(data, dict):
+        raise InvalidInput("start data must be a JSON object")
+    with services.write_connection() as conn:
+        actor = actor_of(conn, actor)
+        definition = definitions.latest(conn, key)
+        model = definitions.model_for(services, conn, definition.id)
+        data = services.forms.clean_start(model, data)
+        now = services.clock.now()
+        reference = next_reference(conn, model.reference_prefix, now.year)
+        workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=services.script_engine)
+        start_data = {**data, "reference": reference}
+        values = dict(definition_id=definition.id, process_key=key, version=definition.version, status="running",
+                      reference=reference, label=label_of(data), started_by=actor.username, started_at=now,
+                      updated_at=now, ended_at=None, serializer_version="", lock_version=0, error_message=None,
+                      error_element_id=None, error_line=None)
+        row = InstanceRow(id=None, **values)  # inserted by `save`, with its first state
+        work = Work(conn, row, workflow, model, actor, now)
+        work.record("instance_started", key=key, version=definition.version, reference=reference,
+                    fields=sorted(data))
+
+        def seed() -> None:
+            for task in workflow.tasks.values():  # a new workflow: only its start event is ready
+                if task.state == TaskState.READY:
+                    task.data.update(start_data)
+        run_step(work, seed)
+        saved = save(services, work)
+        result = view(row)
+    services.live.put(result.id, result.lock_version, workflow)
+    services.notify_saved([saved])
+    return result
+
+
+def _ready_task(work: Work, task_id: str):
+    try:
+        task = work.workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, WorkflowException) as err:
+        raise TaskNotFound(f"no task {task_id} in instance {work.row.id}") from err
+    if task is None:
+        raise TaskNotFound(f"no task {task_id} in instance {work.row.id}")
+    if task.state == TaskState.COMPLETED:
+        raise TaskAlreadyCompleted(f"task {task_id} was already completed")
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise TaskNotReady(f"task {task_id} is not ready (it is {TaskState.get_name(task.state).lower()})")
+    return task
+
+
+def complete(services: Services, task_id: str, data: dict[str, Any], actor: Actor,
+             expected_version: int | None = None) -> InstanceView:
+    def act(work: Work) -> None:
+        current = work.open_tasks[task_id]
+        tasks.check_may_work(work.actor, current)
+        task = _ready_task(work, task_id)
+        tasks.check_separation(work.conn, work.actor, work.row.id, task.task_spec)
+        cleaned = services.forms.clean(work.model, current.form_key, current.ui_form_key, data, dict(task.data))
+        changed = sorted(k for k, v in cleaned.items() if task.data.get(k, object()) != v)
+
+        def step() -> None:
+            task.data.update(cleaned)
+            task.run()
+        work.record("task_completed", element_id=task.task_spec.bpmn_id, task_id=task_id,
+                    name=task.task_spec.bpmn_name, lane=current.lane, fields=changed)
+        run_step(work, step)
+
+    _, result = change(services, None, actor, act, task_id=task_id, expected_version=expected_version)
+    return result
+
+
+def claim(services: Services, task_id: str, actor: Actor, claim: bool):
+    def act(work: Work):
+        current = work.open_tasks[task_id]
+        if claim:
+            tasks.check_may_work(work.actor, current, claiming=True)
+            holder = work.actor.username
+        else:
+            if current.claimed_by is None:
+                raise TaskNotReady(f"task {task_id} is not claimed")
+            if current.claimed_by != work.actor.username and not work.actor.is_admin:
+                raise tasks.NotAllowed(f"task is claimed by {current.claimed_by}, not {work.actor.username}")
+            holder = None
+        tasks.set_claim(work.conn, task_id, holder)
+        work.record("task_claimed" if claim else "task_unclaimed", element_id=current.element_id,
+                    task_id=task_id)
+
+    # A claim changes no workflow state but still bumps lock_version, so a claim race has one winner.
+    change(services, None, actor, act, task_id=task_id)
+    return reads.task_view(services, task_id)
+
+
+def retry(services: Services, instance_id: int, data: dict[str, Any], actor: UserView) -> InstanceView:
+    def act(work: Work) -> None:
+        failed = work.workflow.get_tasks(state=TaskState.ERROR)
+        if work.row.status != "error" or not failed:
+            raise InstanceNotRunning(f"instance {instance_id} is {work.row.status}, not in error")
+
+        def step() -> None:
+            for task in failed:
+                task.data.update(data)
+                spiff.make_ready(task)
+        work.record("instance_retried", fields=sorted(data), elements=[t.task_spec.bpmn_id for t in failed])
+        work.row.status = "running"
+        run_step(work, step)
+
+    _, result = change(services, instance_id, actor, act, allow_error=True)
+    return result
+
+
+def cancel(services: Services, instance_id: int, actor: UserView, reason: str) -> InstanceView:
+    def act(work: Work) -> None:
+        work.workflow.cancel()
+        work.row.status = "cancelled"
+        work.record("instance_cancelled", reason=reason)
+
+    _, result = change(services, instance_id, actor, act, allow_error=True)
+    return result
+
+
+def fire_timer(services: Services, timer_id: int) -> str:
+    with services.read_session() as session:
+        timer = timers.get_row(session.connection(), timer_id)
+        if timer is None or timer.fired_at or timer.cancelled_at:
+            return "done"
+        if timer.due_at > services.clock.now():
+            return "early"
+        instance_id, task_id = timer.instance_id, timer.task_id
+
+    def act(work: Work) -> str:
+        row = timers.get_row(work.conn, timer_id)
+        if row is None or row.fired_at or row.cancelled_at:
+            return "done"
+        try:
+            task = work.workflow.get_task_from_id(UUID(task_id))
+        except WorkflowException:
+            task = None
+        if task is None or task.state != TaskState.WAITING:
+            timers.close(work.conn, timer_id, cancelled_at=work.now)
+            return "done"
+        timers.close(work.conn, timer_id, fired_at=work.now)
+        work.record("timer_fired", element_id=row.element_id, task_id=task_id, timer_id=timer_id,
+                    due_at=row.due_at.isoformat(), late_ms=round((work.now - row.due_at).total_seconds() * 1000))
+        run_step(work, lambda: timers.fire(work.workflow, task))
+        return "fired"
+
+    try:
+        outcome, _ = change(services, instance_id, SYSTEM_USER, act)
+    except InstanceNotRunning:
+        with services.write_connection() as conn:
+            row = timers.get_row(conn, timer_id)
+            if row is not None and not row.fired_at and not row.cancelled_at:
+                timers.close(conn, timer_id, cancelled_at=services.clock.now())
+        return "done"
+    return outcome
+
+
+def send_message(services: Services, name: str, correlation: dict[str, Any], payload: dict[str, Any],
+                 actor: UserView) -> InstanceView:
+    """Deliver a BPMN message to the one running instance waiting for it with matching correlation values."""
+    if not isinstance(correlation, dict) or not isinstance(payload, dict):
+        raise InvalidInput("correlation and payload must be JSON objects")
+    candidates = _waiting_for_message(services, name, correlation)
+    if not candidates:
+        raise MessageNotCorrelated(f"no running instance waits for message {name!r} with {correlation}")
+
+    def act(work: Work) -> None:
+        event = BpmnEvent(MessageEventDefinition(name), payload, correlations=dict(correlation))
+        work.record("message_received", message=name, correlation=correlation, fields=sorted(payload))
+        run_step(work, lambda: work.workflow.catch(event))
+
+    _, result = change(services, candidates[0], actor, act)
+    return result
+
+
+def _waiting_for_message(services: Services, name: str, correlation: dict[str, Any]) -> list[int]:
+    with services.read_session() as session:
+        query = select(ProcessInstance.id).where(ProcessInstance.status == "running")
+        if "reference" in correlation:
+            query = query.where(ProcessInstance.reference == str(correlation["reference"]))
+        ids = list(session.scalars(query.order_by(ProcessInstance.id)))
+    matches = []
+    for instance_id in ids:
+        with services.read_session() as session:
+            row = session.get(ProcessInstance, instance_id)
+            workflow, _model = restore(services, session, row)
+            lock_version = row.lock_version
+        waiting = [e for e in workflow.waiting_events() if e.event_type == "MessageEventDefinition"
+                   and e.name == name]
+        services.live.put(instance_id, lock_version, workflow)
+        if waiting and _correlates(workflow, correlation):
+            matches.append(instance_id)
+    return matches
+
+
+def _correlates(workflow: BpmnWorkflow, correlation: dict[str, Any]) -> bool:
+    data = {**workflow.data, **last_data(workflow)}
+    return all(str(data.get(k)) == str(v) for k, v in correlation.items())
+
+

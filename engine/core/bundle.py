@@ -1,0 +1,252 @@
+"""Reading a deployable bundle (BPMN + DMN + form files) and building SpiffWorkflow specs from it.
+
+XML is untrusted input: it is parsed with entity resolution, DTD loading and network access off, and any
+document type declaration is refused outright, so neither an external entity (XXE) nor an entity-expansion
+bomb can be expressed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from engine.errors import InvalidModel
+
+MODEL_SUFFIXES = (".bpmn", ".dmn")
+FORM_SUFFIXES = (".json",)
+MAX_FILE_BYTES = 5 * 1024 * 1024
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+# Refused before libxml2 sees the document: no DTD means no external entity and no entity expansion.
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def _xml_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, dtd_validation=False,
+                           huge_tree=False, remove_comments=False)
+
+
+def parse_xml(text: str, filename: str) -> etree._Element:
+    """Parse untrusted XML, refusing DTDs (and so every entity trick) with `InvalidModel`."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    doctype = _DOCTYPE.search(data)
+    if doctype:
+        line = data.count(b"\n", 0, doctype.start()) + 1
+        raise InvalidModel("document type declarations (DTD, entities) are not allowed", file=filename, line=line)
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidModel(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", file=filename)
+    try:
+        root = etree.fromstring(data, _xml_parser())
+    except etree.XMLSyntaxError as err:
+        raise InvalidModel(f"malformed XML: {err.msg}", file=filename, line=err.lineno) from err
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise InvalidModel("document type declarations (DTD, entities) are not allowed", file=filename, line=1)
+    for node in root.iter(etree.Entity):
+        raise InvalidModel("entity references are not allowed", file=filename, line=node.sourceline)
+    return root
+
+
+def checksum(files: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode())
+        digest.update(b"\0")
+        digest.update(files[name].encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def read_bundle(path: Path, form_dirs: list[Path], extra=()) -> dict[str, str]:
+    """Collect a `.bpmn` file or a folder's BPMN/DMN/form files, plus the forms its user tasks name.
+
+    `extra` files (e.g. DMN tables shared by a folder of processes) are added when the model needs them."""
+    if not path.exists():
+        raise InvalidModel("no such file or folder", file=str(path))
+    if path.is_dir():
+        sources = sorted(p for p in path.iterdir() if p.suffix in MODEL_SUFFIXES + FORM_SUFFIXES)
+        if not any(p.suffix == ".bpmn" for p in sources):
+            raise InvalidModel("the folder holds no .bpmn file", file=str(path))
+    elif path.suffix == ".bpmn":
+        sources = [path]
+    else:
+        raise InvalidModel("expected a .bpmn file or a folder holding one", file=str(path))
+    files = {p.name: _read_text(p) for p in sources}
+    for p in extra:
+        if p.suffix == ".dmn" and p.name not in files:
+            files[p.name] = _read_text(p)
+    search = [path if path.is_dir() else path.parent, *form_dirs]
+    for form in sorted(referenced_forms(files)):
+        if form in files:
+            continue
+        for folder in search:
+            candidate = folder / form
+            if candidate.is_file():
+                files[form] = _read_text(candidate)
+                break
+    return files
+
+
+def _read_text(path: Path) -> str:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InvalidModel(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", file=path.name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise InvalidModel("file is not UTF-8 text", file=path.name) from err
+
+
+def referenced_forms(files: dict[str, str]) -> set[str]:
+    """Names of the form files that user tasks in the bundle's BPMN files point at."""
+    names = set()
+    for name, text in files.items():
+        if not name.endswith(".bpmn"):
+            continue
+        root = parse_xml(text, name)
+        for prop in root.iter(f"{{{SPIFF_NS}}}property"):
+            if prop.get("name") in ("formJsonSchemaFilename", "formUiSchemaFilename") and prop.get("value"):
+                names.add(prop.get("value"))
+    return names
+
+
+@dataclass
+class BuiltModel:
+    """Specs built from a bundle; cached per (key, version)."""
+
+    process_id: str
+    name: str
+    spec: object
+    subprocess_specs: dict
+    files: dict[str, str]
+    forms: dict[str, dict] = field(default_factory=dict)
+    reference_prefix: str = "REF"
+
+    @cached_property
+    def has_timers(self) -> bool:
+        """Whether any task of the model waits on a timer (models without timers skip timer bookkeeping)."""
+        for spec_group in (self.spec, *self.subprocess_specs.values()):
+            for task_spec in (spec_group.task_specs.values() if spec_group is not None else ()):
+                definition = getattr(task_spec, "event_definition", None)
+                if definition is not None and "Timer" in type(definition).__name__:
+                    return True
+        return False
+
+
+_BUILT: OrderedDict[tuple[str, str | None, bool], BuiltModel] = OrderedDict()
+_BUILT_LOCK = threading.Lock()
+_BUILT_SIZE = 64
+
+
+def build_model(files: dict[str, str], key: str | None = None, validate: bool = True) -> BuiltModel:
+    """Parse and validate every file of a bundle; raise `InvalidModel` naming file, element and line.
+
+    Built models are shared by content within the process (specs are read-only once built), so the same
+    bundle is parsed once however many engines or deploys ask for it."""
+    cache_key = (checksum(files), key, validate)
+    with _BUILT_LOCK:
+        model = _BUILT.get(cache_key)
+        if model is not None:
+            _BUILT.move_to_end(cache_key)
+            return model
+    model = _build_model(files, key, validate)
+    with _BUILT_LOCK:
+        _BUILT[cache_key] = model
+        while len(_BUILT) > _BUILT_SIZE:
+            _BUILT.popitem(last=False)
+    return model
+
+
+def _build_model(files: dict[str, str], key: str | None, validate: bool) -> BuiltModel:
+    parser = SpiffBpmnParser(validator=VALIDATOR if validate else None)
+    roots: dict[str, etree._Element] = {}
+    for name in sorted(files):
+        if name.endswith(MODEL_SUFFIXES):
+            roots[name] = parse_xml(files[name], name)
+    if not any(n.endswith(".bpmn") for n in roots):
+        raise InvalidModel("the bundle holds no .bpmn file")
+    current = None
+    try:
+        for name, root in roots.items():
+            current = name
+            if name.endswith(".dmn"):
+                parser.add_dmn_xml(root, filename=name)
+            else:
+                parser.add_bpmn_xml(root, filename=name)
+        current = None
+        process_id = _main_process(parser, roots, key)
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as err:
+        raise _invalid_model(err, roots, current) from err
+    except SpiffWorkflowException as err:
+        raise _invalid_model(err, roots, current) from err
+    forms = {}
+    for name, text in files.items():
+        if name.endswith(FORM_SUFFIXES):
+            try:
+                forms[name] = json.loads(text)
+            except json.JSONDecodeError as err:
+                raise InvalidModel(f"invalid JSON: {err.msg}", file=name, line=err.lineno) from err
+    return BuiltModel(process_id=process_id, name=spec.description or process_id, spec=spec,
+                      subprocess_specs=subprocess_specs, files=files, forms=forms,
+                      reference_prefix=_reference_prefix(roots, process_id, key))
+
+
+def _reference_prefix(roots: dict[str, etree._Element], process_id: str, key: str | None) -> str:
+    """A process may set `referencePrefix` in its spiffworkflow:properties; else derived from its key."""
+    for root in roots.values():
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
+            if process.get("id") != process_id:
+                continue
+            for prop in process.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/"
+                                         f"{{{SPIFF_NS}}}property"):
+                if prop.get("name") == "referencePrefix" and prop.get("value"):
+                    return re.sub(r"[^A-Z0-9]", "", prop.get("value").upper())[:10] or "REF"
+    letters = re.sub(r"[^A-Za-z0-9]", "", key or process_id).upper()
+    return letters[:3] or "REF"
+
+
+def _main_process(parser: SpiffBpmnParser, roots: dict[str, etree._Element], key: str | None) -> str:
+    executable = parser.get_process_ids()
+    if not executable:
+        raise InvalidModel("no executable process (isExecutable=\"true\") in the bundle")
+    if key in executable:
+        return key
+    called = set()
+    for pid in executable:
+        for task_spec in parser.get_spec(pid).task_specs.values():
+            if isinstance(task_spec, SubWorkflowTask):
+                called.add(task_spec.spec)
+    top = [pid for pid in executable if pid not in called]
+    if len(top) == 1:
+        return top[0]
+    raise InvalidModel(f"the bundle has several top-level processes ({', '.join(sorted(top))}); "
+                       "deploy with --key naming the one to start")
+
+
+def _invalid_model(err: Exception, roots: dict[str, etree._Element], current: str | None) -> InvalidModel:
+    element_id = getattr(err, "id", None) or getattr(err, "task_spec_id", None) or None
+    file = getattr(err, "file_name", None) or current
+    line = getattr(err, "line_number", None) or None
+    if element_id and not line:
+        for name, root in roots.items():
+            found = root.xpath("//*[@id=$id]", id=element_id)
+            if found:
+                file, line = file or name, found[0].sourceline
+                break
+    message = str(err.args[0]) if err.args else str(err)
+    return InvalidModel(message, file=file, element_id=element_id, line=int(line) if line else None)

@@ -1,0 +1,1 @@
+"""Database schema, connections and the prepared statements of the hot path."""

@@ -1,0 +1,159 @@
+"""What the kernel needs, built once by the facade: connections, clock, caches, serializer, sandbox, form checks."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import Engine as SqlEngine
+
+from engine.clock import Clock, SystemClock
+from engine.core.db.database import WRITE_OPTION, session_factories
+from engine.core.definitions import ModelCache
+from engine.core.scripts import DEFAULT_TIME_LIMIT, script_engine
+from engine.core.serializer import StateSerializer
+
+
+class IdleConnections:
+    """A few open SQLAlchemy connections kept between write transactions, for this process only."""
+
+    def __init__(self, sql_engine: SqlEngine, size: int = 4, **options):
+        self._engine = sql_engine.execution_options(**options)
+        self._size = size
+        self._idle: deque[Connection] = deque()
+        self._pid = os.getpid()
+        # `dispose()` closes the pool's idle connections; these are idle too.
+        event.listen(sql_engine, "engine_disposed", lambda _engine: self.close())
+
+    def take(self) -> Connection:
+        if self._pid != os.getpid():  # a forked child never uses its parent's connections
+            self._idle, self._pid = deque(), os.getpid()
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self._engine.connect()
+
+    def give(self, conn: Connection) -> None:
+        if len(self._idle) < self._size and not conn.invalidated and self._pid == os.getpid():
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+    @contextmanager
+    def lend(self, transaction: bool) -> Iterator[Connection]:
+        """An open connection for one unit of work (in a transaction or not), kept for the next when it ends
+        well: checking one out of the pool and back costs as much as a small transaction."""
+        conn = self.take()
+        try:
+            if transaction:
+                with conn.begin():
+                    yield conn
+            else:
+                yield conn
+        except BaseException:
+            conn.close()
+            raise
+        self.give(conn)
+
+    def close(self) -> None:
+        while True:
+            try:
+                conn = self._idle.pop()
+            except IndexError:
+                return
+            conn.close()
+
+
+class LiveWorkflows:
+    """A small LRU of restored workflows keyed by instance id, valid only for one `lock_version`.
+
+    An entry is taken out while in use, so two threads never share a workflow object."""
+
+    def __init__(self, size: int = 256):
+        self._items: OrderedDict[int, tuple[int, Any]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: int, lock_version: int):
+        with self._lock:
+            entry = self._items.pop(instance_id, None)
+        if entry is not None and entry[0] == lock_version:
+            return entry[1]
+        return None
+
+    def put(self, instance_id: int, lock_version: int, workflow) -> None:
+        if self._size <= 0:
+            return
+        with self._lock:
+            self._items[instance_id] = (lock_version, workflow)
+            self._items.move_to_end(instance_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class FormChecks(Protocol):
+    """The form rules the kernel applies on deploy, start and completion (engine/forms/ provides them)."""
+
+    def check_model(self, model: Any) -> None: ...
+
+    def clean(self, model: Any, form_key: str | None, ui_key: str | None, data: dict[str, Any],
+              current: dict[str, Any]) -> dict[str, Any]: ...
+
+    def clean_start(self, model: Any, data: dict[str, Any]) -> dict[str, Any]: ...
+
+
+SaveListener = Callable[[list[Any]], None]
+
+
+class Services:
+    """Everything a kernel function may use; the facade builds one and hands it to every call.
+
+    Kernel functions take this object, never the `Engine` facade, so the kernel cannot call back up into a use
+    case (engine/README.md, "Layers")."""
+
+    def __init__(self, sql_engine: SqlEngine, forms: FormChecks, *, clock: Clock | None = None,
+                 form_dirs: list[Path] | None = None, script_time_limit: float = DEFAULT_TIME_LIMIT,
+                 live_cache_size: int = 256):
+        self.sql_engine = sql_engine
+        self.write_session, self.read_session = session_factories(sql_engine)
+        # Kept connections skip the pool's pre-ping: worth it on SQLite (a local file, where checkout costs as much
+        # as a small transaction), not on a server that may restart under them.
+        self._writers = IdleConnections(sql_engine, size=4 if sql_engine.dialect.name == "sqlite" else 0,
+                                        **{WRITE_OPTION: True})
+        self.clock = clock or SystemClock()
+        self.form_dirs = list(form_dirs or [])
+        self.models = ModelCache()
+        self.live = LiveWorkflows(live_cache_size)
+        self.forms = forms
+        self.script_engine = script_engine(time_limit=script_time_limit)
+        self.serializer = StateSerializer()
+        self._listeners: list[SaveListener] = []
+
+    def write_connection(self) -> AbstractContextManager[Connection]:
+        """A write transaction on a plain connection (the hot path skips the ORM session)."""
+        return self._writers.lend(transaction=True)
+
+    def quick_read(self) -> AbstractContextManager[Connection]:
+        """A connection for a read of one or two `Prepared` statements, on the connection writes use.
+
+        On SQLite a reader that just wrote still has the pages in its cache, and a single statement needs no
+        transaction; elsewhere the read runs in a transaction of its own."""
+        return self._writers.lend(transaction=self.sql_engine.dialect.name != "sqlite")
+
+    def on_save(self, listener: SaveListener) -> None:
+        """Call `listener` after each committed change (e.g. to schedule new timers on RQ)."""
+        self._listeners.append(listener)
+
+    def notify_saved(self, results: list[Any]) -> None:
+        for listener in self._listeners:
+            listener(results)

@@ -1,0 +1,140 @@
+"""Users, roles and API tokens. A BPMN lane is a role."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, bindparam, delete, select
+from sqlalchemy.orm import Session
+
+from engine.core.db.models import ApiToken, Role, User, UserRole, utcnow
+from engine.core.db.prepared import Prepared
+from engine.errors import InvalidInput, UserNotFound
+
+ADMIN_ROLE = "Admin"
+SYSTEM_ACTOR = "system"
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    roles: frozenset[str]
+    active: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.roles
+
+    def may_work_in(self, lane: str | None) -> bool:
+        return lane is None or lane in self.roles or self.is_admin
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "username": self.username, "display_name": self.display_name,
+                "email": self.email, "roles": sorted(self.roles), "active": self.active}
+
+
+SYSTEM_USER = UserView(0, SYSTEM_ACTOR, "System", None, frozenset({ADMIN_ROLE}), True)
+
+
+def _view(session: Session, user: User) -> UserView:
+    roles = frozenset(session.scalars(select(UserRole.role_name).where(UserRole.user_id == user.id)))
+    return UserView(user.id, user.username, user.display_name, user.email, roles, user.active)
+
+
+_USER_WITH_ROLES = Prepared(
+    select(User.id, User.username, User.display_name, User.email, User.active, UserRole.role_name)
+    .outerjoin(UserRole, UserRole.user_id == User.id).where(User.username == bindparam("name")))
+
+
+def get_user(db: Session | Connection, username: str) -> UserView:
+    """The user with their roles, in one query (it runs on every engine call made on someone's behalf)."""
+    if username == SYSTEM_ACTOR:
+        return SYSTEM_USER
+    conn = db.connection() if isinstance(db, Session) else db
+    rows = _USER_WITH_ROLES.all(conn, {"name": username})
+    if not rows:
+        raise UserNotFound(f"no user named {username!r}")
+    first = rows[0]
+    roles = frozenset(r.role_name for r in rows if r.role_name)
+    return UserView(first.id, first.username, first.display_name, first.email, roles, first.active)
+
+
+def list_users(session: Session) -> list[UserView]:
+    return [_view(session, u) for u in session.scalars(select(User).order_by(User.username))]
+
+
+def save_user(session: Session, username: str, roles: list[str], *, password: str | None = None,
+              display_name: str | None = None, email: str | None = None) -> UserView:
+    """Create a user or update one (roles are replaced, a password only when given)."""
+    if not _USERNAME.match(username or "") or username == SYSTEM_ACTOR:
+        raise InvalidInput(f"invalid user name {username!r}: use 2-80 letters, digits or _.@- "
+                           f"(and not {SYSTEM_ACTOR!r})")
+    if password is not None and len(password) < 8:
+        raise InvalidInput("password must have at least 8 characters")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = User(username=username, display_name=display_name or username)
+        session.add(user)
+    if display_name is not None:
+        user.display_name = display_name
+    if email is not None:
+        user.email = email
+    if password is not None:
+        user.password_hash = _hasher.hash(password)
+    session.flush()
+    session.execute(delete(UserRole).where(UserRole.user_id == user.id))
+    for role in sorted({r.strip() for r in roles if r.strip()}):
+        if session.get(Role, role) is None:
+            session.add(Role(name=role))
+            session.flush()
+        session.add(UserRole(user_id=user.id, role_name=role))
+    session.flush()
+    return _view(session, user)
+
+
+def check_password(session: Session, username: str, password: str) -> UserView | None:
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None or not user.password_hash:
+        _hasher.hash("timing-equaliser")  # same cost whether or not the user exists
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return _view(session, user)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, username: str, name: str = "") -> str:
+    """A new API token for the user; only its hash is stored, so it is shown once."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserNotFound(f"no user named {username!r}")
+    token = "cf_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=_token_hash(token)))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> UserView | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.last_used_at = utcnow()
+    return _view(session, user)

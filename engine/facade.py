@@ -1,0 +1,259 @@
+"""The engine facade: one object wiring sessions, clock, spec cache and sandbox; plain results out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine as SqlEngine
+
+from engine.clock import Clock
+from engine.core import actions, audit, definitions, migration, reads, tasks, timers, unit_of_work
+from engine.core.archive import check_files
+from engine.core.bundle import read_bundle
+from engine.core.db.models import ProcessInstance
+from engine.core.scripts import DEFAULT_TIME_LIMIT
+from engine.core.services import Services
+from engine.core.users import SYSTEM_USER, UserView, get_user
+from engine.errors import InstanceNotFound, InvalidModel
+from engine.forms.service import FormService
+from engine.handoffs import Handoffs
+from engine.results import DeployResult, InstanceDetail, InstanceView, ProcessView, TaskView, TimerView
+from engine.studio import diff as bundle_diff
+from engine.studio import drafts as studio_drafts
+from engine.studio import lint
+
+SaveListener = Callable[[list[unit_of_work.SaveResult]], None]
+
+
+class Engine:
+    """Everything the web app, the CLI and the workers need from the workflow core."""
+
+    def __init__(self, sql_engine: SqlEngine, *, clock: Clock | None = None, form_dirs: list[Path] | None = None,
+                 script_time_limit: float = DEFAULT_TIME_LIMIT, live_cache_size: int = 256):
+        self.forms = FormService()
+        self.services = Services(sql_engine, self.forms, clock=clock, form_dirs=form_dirs,
+                                 script_time_limit=script_time_limit, live_cache_size=live_cache_size)
+        services = self.services
+        # The same objects under the names callers (web app, worker, CLI, tests) have always used.
+        self.sql_engine, self.clock, self.form_dirs = sql_engine, services.clock, services.form_dirs
+        self.write_session, self.read_session = services.write_session, services.read_session
+        self.models, self.live, self.serializer = services.models, services.live, services.serializer
+        self.script_engine = services.script_engine
+        self.write_connection, self.quick_read = services.write_connection, services.quick_read
+        self.handoffs = Handoffs(self)
+        self.on_save(self.handoffs)  # models may start other processes (engine/handoffs.py)
+
+    # -- wiring ---------------------------------------------------------------------------------------------
+    def on_save(self, listener: SaveListener) -> None:
+        """Call `listener` after each committed change (e.g. to schedule new timers on RQ)."""
+        self.services.on_save(listener)
+
+    def notify_saved(self, results: list[unit_of_work.SaveResult]) -> None:
+        self.services.notify_saved(results)
+
+    def user(self, username: str | None) -> UserView:
+        if username is None:
+            return SYSTEM_USER
+        with self.sql_engine.connect() as conn:
+            return get_user(conn, username)
+
+    def model(self, conn, definition_id: int):
+        """The built specs of a deployed version (cached)."""
+        return definitions.model_for(self.services, conn, definition_id)
+
+    # -- definitions ----------------------------------------------------------------------------------------
+    def deploy(self, path: str | Path, key: str | None = None, by: str | None = None) -> DeployResult:
+        path = Path(path)
+        files = read_bundle(path, self.form_dirs)
+        return self.deploy_files(files, key or definitions.key_from_path(path), by)
+
+    def deploy_each(self, folder: str | Path, by: str | None = None) -> list[DeployResult]:
+        """Deploy every .bpmn file of a folder as its own process (with the folder's DMN and form files)."""
+        folder = Path(folder)
+        shared = {p.name: p for p in folder.iterdir() if p.suffix in (".dmn", ".json")} if folder.is_dir() else {}
+        results = []
+        for bpmn in sorted(folder.glob("*.bpmn")):
+            files = read_bundle(bpmn, [folder, *self.form_dirs], extra=shared.values())
+            results.append(self.deploy_files(files, definitions.key_from_path(bpmn), by))
+        if not results:
+            raise InvalidModel("the folder holds no .bpmn file", file=str(folder))
+        return results
+
+    def deploy_files(self, files: dict[str, str], key: str, by: str | None = None) -> DeployResult:
+        with self.write_session.begin() as session:
+            return definitions.deploy_files(self.services, session, files, key, by)
+
+    def processes(self, all_versions: bool = False) -> list[ProcessView]:
+        with self.read_session() as session:
+            return definitions.list_processes(session, all_versions)
+
+    def definition_files(self, key: str, version: int | None = None) -> dict[str, str]:
+        with self.read_session() as session:
+            row = definitions.get_version(session, key, version or definitions.latest(session, key).version)
+            return dict(row.files)
+
+    # -- instances ------------------------------------------------------------------------------------------
+    def start(self, key: str, data: dict[str, Any] | None = None, by: str | None = None) -> InstanceView:
+        return actions.start(self.services, key, data or {}, by)
+
+    def instance(self, instance_id: int) -> InstanceView:
+        with self.read_session() as session:
+            return unit_of_work.view(self._instance_row(session, instance_id))
+
+    def instance_by_reference(self, reference: str) -> InstanceView:
+        with self.read_session() as session:
+            row = session.scalar(select(ProcessInstance).where(ProcessInstance.reference == reference))
+            if row is None:
+                raise InstanceNotFound(f"no instance with reference {reference!r}")
+            return unit_of_work.view(row)
+
+    def instance_detail(self, instance_id: int) -> InstanceDetail:
+        return reads.detail(self.services, instance_id)
+
+    def list_instances(self, **filters) -> list[InstanceView]:
+        with self.read_session() as session:
+            return reads.search(session, **filters)
+
+    def retry(self, instance_id: int, data: dict[str, Any] | None = None, by: str | None = None) -> InstanceView:
+        return actions.retry(self.services, instance_id, data or {}, self.user(by))
+
+    def cancel(self, instance_id: int, by: str | None = None, reason: str = "") -> InstanceView:
+        return actions.cancel(self.services, instance_id, self.user(by), reason)
+
+    def send_message(self, name: str, correlation: dict[str, Any], payload: dict[str, Any] | None = None,
+                     by: str | None = None) -> InstanceView:
+        return actions.send_message(self.services, name, correlation, payload or {}, self.user(by))
+
+    # -- tasks ----------------------------------------------------------------------------------------------
+    def tasks(self, *, instance_id: int | None = None, user: str | None = None, mine: bool | None = None,
+              process_key: str | None = None, due_before: datetime | None = None, due_after: datetime | None = None,
+              limit: int | None = None, offset: int = 0) -> list[TaskView]:
+        """Open tasks, soonest due first; `due_before`/`due_after` keep only tasks with a due date in that range."""
+        if instance_id is not None and not (user or process_key or due_before or due_after or limit):
+            with self.quick_read() as conn:  # an instance's tasks: the hot path, one statement
+                rows = tasks.OF_INSTANCE_ORDERED.all(conn, {"instance_id": instance_id})
+        else:
+            with self.sql_engine.connect() as conn:
+                viewer = get_user(conn, user) if user else None
+                stmt = tasks.query(instance_id=instance_id, user=viewer, mine=mine, process_key=process_key,
+                                   due_before=due_before, due_after=due_after)
+                stmt = tasks.ordered(stmt)
+                if limit is not None:
+                    stmt = stmt.limit(limit).offset(offset)
+                rows = conn.execute(stmt).all()
+        return [tasks.view(row, self._cached_model(row.definition_id)) for row in rows]
+
+    def _cached_model(self, definition_id: int):
+        model = self.models.get(definition_id)
+        if model is None:
+            with self.sql_engine.connect() as conn:
+                model = self.model(conn, definition_id)
+        return model
+
+    def task(self, task_id: str) -> TaskView:
+        return reads.task_view(self.services, task_id)
+
+    def claim(self, task_id: str, by: str) -> TaskView:
+        return actions.claim(self.services, task_id, by, claim=True)
+
+    def unclaim(self, task_id: str, by: str) -> TaskView:
+        return actions.claim(self.services, task_id, by, claim=False)
+
+    def complete(self, task_id: str, data: dict[str, Any] | None = None, by: str | None = None,
+                 expected_version: int | None = None) -> InstanceView:
+        return actions.complete(self.services, task_id, data or {}, by, expected_version)
+
+    def task_form(self, task_id: str) -> tuple[type | None, dict[str, Any]]:
+        """The WTForms class of an open task's form (None when it has none) and the values it opens with."""
+        task = self.task(task_id)
+        if task.form is None:
+            return None, {}
+        return self.forms.form_for(task.form, self.task_context(task_id))
+
+    def start_form(self, key: str) -> tuple[type | None, dict[str, Any]]:
+        """The WTForms class of a process's start form (None when its start event names none) and its defaults."""
+        with self.read_session() as session:
+            model = definitions.model_for(self.services, session, definitions.latest(session, key).id)
+        return self.forms.start_form(model)
+
+    def task_context(self, task_id: str) -> dict[str, Any]:
+        """The data a task's form may show (its current task data)."""
+        return reads.task_data(self.services, task_id)
+
+    # -- timers ---------------------------------------------------------------------------------------------
+    def timers(self, instance_id: int) -> list[TimerView]:
+        with self.read_session() as session:
+            return timers.timers_of(session, instance_id)
+
+    def due_timers(self, now=None, limit: int = 500) -> list[TimerView]:
+        with self.read_session() as session:
+            return timers.due_timers(session, now or self.clock.now(), limit)
+
+    def pending_timers(self) -> list[TimerView]:
+        with self.read_session() as session:
+            return timers.pending_timers(session)
+
+    def fire_timer(self, timer_id: int) -> str:
+        """Fire one timer if it is due; returns 'fired', 'early', or 'done' (already fired or cancelled)."""
+        return actions.fire_timer(self.services, timer_id)
+
+    def fire_due_timers(self, now=None) -> int:
+        fired = 0
+        for timer in self.due_timers(now):
+            if actions.fire_timer(self.services, timer.id) == "fired":
+                fired += 1
+        return fired
+
+    def events(self, instance_id: int) -> list[audit.AuditEvent]:
+        with self.read_session() as session:
+            return audit.events_of(session, instance_id)
+
+    # -- studio (process owners) ---------------------------------------------------------------------------
+    def validate_files(self, files: dict[str, str], key: str | None = None) -> list[lint.Finding]:
+        """The engine's parse/validation verdict on a bundle, then our lint (see engine/studio/lint.py)."""
+        return lint.validate(check_files(files), key, self.forms.check_model)
+
+    def version_diff(self, key: str, old: int, new: int) -> bundle_diff.VersionDiff:
+        return bundle_diff.diff_versions(key, old, self.definition_files(key, old), new,
+                                         self.definition_files(key, new))
+
+    def running_counts(self, key: str) -> dict[int, int]:
+        """Running (or failed) instances per version of a process."""
+        with self.read_session() as session:
+            return definitions.running_counts(session, key)
+
+    def migration_plan(self, instance_id: int, to_version: int) -> migration.MigrationPlan:
+        return migration.plan(self.services, instance_id, to_version)
+
+    def migrate_instance(self, instance_id: int, to_version: int, by: str | None = None) -> InstanceView:
+        """Move a running instance to another version of its process, or raise `MigrationRefused`."""
+        return migration.migrate(self.services, instance_id, to_version, by)
+
+    def save_draft(self, key: str, username: str, files: dict[str, str],
+                   base_version: int | None = None) -> studio_drafts.Draft:
+        with self.write_session.begin() as session:
+            return studio_drafts.save(session, key, username, files, base_version, self.clock.now())
+
+    def draft(self, key: str, username: str) -> studio_drafts.Draft | None:
+        with self.read_session() as session:
+            return studio_drafts.get(session, key, username)
+
+    def drafts(self, username: str) -> list[studio_drafts.Draft]:
+        with self.read_session() as session:
+            return studio_drafts.of_user(session, username)
+
+    def discard_draft(self, key: str, username: str) -> bool:
+        with self.write_session.begin() as session:
+            return studio_drafts.discard(session, key, username)
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    @staticmethod
+    def _instance_row(session, instance_id: int) -> ProcessInstance:
+        row = session.get(ProcessInstance, instance_id)
+        if row is None:
+            raise InstanceNotFound(f"no instance with id {instance_id}")
+        return row

@@ -1,0 +1,1 @@
+"""JSON-schema forms: schema checks, WTForms classes, the form service."""

@@ -1,0 +1,1 @@
+"""Process owners' studio: model lint, version diffs, drafts."""

@@ -1,0 +1,1 @@
+"""The `clientflow` command line."""

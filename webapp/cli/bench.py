@@ -1,0 +1,79 @@
+"""`clientflow bench`: one command measuring the engine (and, when present, timers and web) in one run."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from engine.bench import bench_engine
+
+
+def _machine() -> dict:
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "when": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def _engine_table(result: dict) -> list[str]:
+    lines = [f"Engine: {result['model']}, start + every task completed, each its own transaction "
+             f"(medians of {result['rounds']} rounds of {result['instances_per_round']} instances each, run in turn "
+             "instance by instance; ratio to raw within each round)",
+             f"  {'raw SpiffWorkflow in memory':<44}{result['raw_per_s']:>10.1f} inst/s   1.00",
+             f"  {'raw SpiffWorkflow + JSON per step':<44}{result['raw_serialized_per_s']:>10.1f} inst/s   "
+             f"{result['raw_serialized_ratio']:.2f}"]
+    for backend in ("sqlite", "postgresql"):
+        if f"{backend}_per_s" in result:
+            lines.append(f"  {'clientflow persisted, ' + backend:<44}{result[backend + '_per_s']:>10.1f} inst/s   "
+                         f"{result[backend + '_ratio']:.2f}   {result[backend + '_bytes_per_instance']} bytes/instance")
+    if "sqlite_floor_per_s" in result:
+        lines += [f"  {'bare sqlite3, the same rows, no engine':<44}{result['sqlite_floor_per_s']:>10.1f} inst/s",
+                  f"  best ratio any engine code could reach on SQLite here: {result['sqlite_ceiling_ratio']:.2f} "
+                  f"(SpiffWorkflow + the writes alone), {result['sqlite_ceiling_with_json_ratio']:.2f} "
+                  "(+ the state's JSON)"]
+    return lines
+
+
+@click.command()
+@click.option("--quick", is_flag=True, help="small runs (under a minute); for CI smoke tests")
+@click.option("--postgres", "postgres_url", envvar="CLIENTFLOW_BENCH_POSTGRES",
+              help="PostgreSQL URL to also measure (the bench creates and drops a database of its own)")
+@click.option("--output", type=click.Path(path_type=Path), default=Path("bench-results.json"), show_default=True)
+@click.option("--only", type=click.Choice(["engine", "timers", "web", "scaleout"]), multiple=True,
+              help="run only these parts")
+@click.option("--instances", type=click.IntRange(min=10), help="open cases for the web and scale-out parts "
+              "(default 100,000; 2,000 with --quick)")
+@click.option("--redis", "redis_url", envvar="CLIENTFLOW_BENCH_REDIS",
+              help="Redis for the web and scale-out parts (default: an embedded one in a scratch folder)")
+def bench(quick, postgres_url, output, only, instances, redis_url):
+    """Measure clientflow against raw SpiffWorkflow on the same model, in the same run."""
+    from webapp.config import normalise_database_url
+
+    parts = set(only) or {"engine", "timers", "web", "scaleout"}
+    results: dict = {"machine": _machine(), "mode": "quick" if quick else "full"}
+    url = normalise_database_url(postgres_url) if postgres_url else None
+    if "engine" in parts:
+        results["engine"] = bench_engine(quick, url, progress=lambda m: click.echo(f"... {m}", err=True))
+        click.echo("\n".join(_engine_table(results["engine"])))
+    if "timers" in parts:
+        results["timers"] = _bench_timers(quick)
+    if parts & {"web", "scaleout"}:
+        from webapp.cli.bench_web import run_parts
+
+        results.update(run_parts(parts, quick, url, redis_url, instances, click.echo,
+                                 progress=lambda m: click.echo(f"... {m}", err=True)))
+    output.write_text(json.dumps(results, indent=2))
+    click.echo(f"results written to {output}")
+
+
+def _bench_timers(quick: bool) -> dict:
+    try:
+        from webapp.cli.bench_timers import bench_timers
+    except ImportError:
+        click.echo("timers: not measured (webapp.bench_timers is not available)", err=True)
+        return {"skipped": "timer benchmark not available"}
+    result = bench_timers(quick=quick)
+    click.echo("Timers: " + ", ".join(f"{k}={v}" for k, v in result.items() if not isinstance(v, dict | list)))
+    return result

@@ -1,0 +1,1 @@
+"""The Flask UI, JSON API, studio and portal."""

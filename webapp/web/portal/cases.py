@@ -1,0 +1,98 @@
+"""Portal pages for cases: the start page, logging a complaint or suggestion, tracking a case."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from engine import portal
+from engine.errors import InvalidTaskData, ProcessNotFound
+from engine.forms.builder import form_json
+from flask import abort, redirect, render_template, request, session, url_for
+
+from webapp.extensions import get_engine
+from webapp.web.portal import limits
+from webapp.web.portal.blueprint import bp
+from webapp.web.portal.forms import WEBSITE, TrackForm, client_fields, client_formdata, intakes, require_contact
+
+NOT_FOUND = ("We could not find a case with that reference number and e-mail address. Check both and try again; "
+             "use the e-mail address you gave us when you contacted us.")
+
+
+@bp.get("/")
+def index():
+    return render_template("portal/index.html", intakes=intakes().values())
+
+
+def _intake(slug: str):
+    intake = intakes().get(slug)
+    if intake is None:
+        abort(404)
+    try:
+        form_class, defaults = get_engine().start_form(intake.key)
+    except ProcessNotFound:
+        abort(404)
+    if form_class is None:
+        abort(404)
+    return intake, form_class, defaults
+
+
+@bp.route("/<slug>/new", methods=["GET", "POST"])
+def log(slug: str):
+    intake, form_class, defaults = _intake(slug)
+    if request.method == "GET":
+        return _log_page(intake, form_class(data=defaults))
+    limits.check("submit", limits.client_address())
+    form = form_class(formdata=client_formdata(form_class, request.form, WEBSITE))
+    valid = form.validate()
+    if intake.email_required:
+        valid = require_contact(form, WEBSITE) and valid
+    if not valid:
+        return _log_page(intake, form, 422)
+    try:
+        instance = portal.start(get_engine(), intake.key, form_json(form))
+    except InvalidTaskData as err:
+        return _log_page(intake, form, 422, [m for msgs in err.errors.values() for m in msgs])
+    session["portal_received"] = {"reference": instance.reference, "slug": slug}
+    return redirect(url_for("portal.received"), 303)
+
+
+def _log_page(intake, form, status: int = 200, problems: list[str] | None = None):
+    return render_template("portal/new.html", intake=intake, form=form, fields=client_fields(form, WEBSITE),
+                           problems=problems or []), status
+
+
+@bp.get("/received")
+def received():
+    """After logging: the reference number on screen (kept in the session, so a reload shows it again)."""
+    done = session.get("portal_received")
+    if not done:
+        return redirect(url_for("portal.index"))
+    intake = intakes().get(done["slug"])
+    return render_template("portal/received.html", reference=done["reference"], intake=intake)
+
+
+@bp.route("/track", methods=["GET", "POST"])
+def track():
+    form = TrackForm(reference=request.args.get("reference", ""))
+    if request.method == "GET":
+        return render_template("portal/track.html", form=form)
+    limits.check("track", limits.client_address())
+    if not form.validate():
+        return render_template("portal/track.html", form=form), 422
+    limits.check("reference", form.reference.data)
+    found = portal.find(get_engine(), form.reference.data)
+    if not _belongs_to(found, form.email.data):
+        return render_template("portal/track.html", form=form, problem=NOT_FOUND), 404
+    return render_template("portal/status.html", case=found[1])
+
+
+def _digest(email: str | None) -> bytes:
+    return hashlib.sha256((email or "").strip().casefold().encode()).digest()
+
+
+def _belongs_to(found, email: str) -> bool:
+    """Compare in constant time, and as much work for an unknown reference as for a wrong address."""
+    expected = found[0].email if found else None
+    same = hmac.compare_digest(_digest(email), _digest(expected))
+    return bool(found and expected and same)

@@ -1,0 +1,1 @@
+"""The RQ side: only `entry.py` touches Flask."""
