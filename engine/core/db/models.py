@@ -93,6 +93,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Base32 TOTP secret once the user enrolled a second factor (docs/operations.md, sign-in).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
 
 
 class UserRole(Base):
@@ -111,6 +113,22 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    # What the token may do (engine/core/tokens.py SCOPES) and, when set, the only process keys it may touch.
+    scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    process_keys: Mapped[list[Any] | None] = mapped_column(JSON)
+
+
+class UserSession(Base):
+    """A signed-in browser session; the cookie holds only its random id, the row holds its hash and times."""
+
+    __tablename__ = "user_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
 
 
 class ProcessDefinition(Base):
