@@ -15,6 +15,7 @@ from engine.core import actions, audit, definitions, migration, reads, tasks, ti
 from engine.core.archive import check_files
 from engine.core.bundle import read_bundle
 from engine.core.db.models import ProcessInstance
+from engine.core.hooks import hooks_of
 from engine.core.scripts import DEFAULT_TIME_LIMIT
 from engine.core.services import Services
 from engine.core.users import SYSTEM_USER, UserView, get_user
@@ -22,6 +23,7 @@ from engine.errors import InstanceNotFound, InvalidModel
 from engine.forms.service import FormService
 from engine.handoffs import Handoffs
 from engine.results import DeployResult, InstanceDetail, InstanceView, ProcessView, TaskView, TimerView
+from engine.sla.service import SlaService
 from engine.studio import diff as bundle_diff
 from engine.studio import drafts as studio_drafts
 from engine.studio import lint
@@ -46,6 +48,9 @@ class Engine:
         self.write_connection, self.quick_read = services.write_connection, services.quick_read
         self.handoffs = Handoffs(self)
         self.on_save(self.handoffs)  # models may start other processes (engine/handoffs.py)
+        self.sla = SlaService()  # business calendars and SLA clocks (engine/sla, docs/sla.md)
+        hooks_of(services).business_due = self.sla.business_due
+        hooks_of(services).row_writers.append(self.sla.write_rows)
 
     # -- wiring ---------------------------------------------------------------------------------------------
     def on_save(self, listener: SaveListener) -> None:
@@ -85,7 +90,10 @@ class Engine:
 
     def deploy_files(self, files: dict[str, str], key: str, by: str | None = None) -> DeployResult:
         with self.write_session.begin() as session:
-            return definitions.deploy_files(self.services, session, files, key, by)
+            result = definitions.deploy_files(self.services, session, files, key, by)
+            # A wrong SLA file or an unknown timer calendar refuses the deploy (the transaction rolls back).
+            self.sla.check_model(definitions.model_for(self.services, session, definitions.latest(session, key).id))
+            return result
 
     def processes(self, all_versions: bool = False) -> list[ProcessView]:
         with self.read_session() as session:

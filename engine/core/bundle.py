@@ -110,15 +110,19 @@ def _read_text(path: Path) -> str:
         raise InvalidModel("file is not UTF-8 text", file=path.name) from err
 
 
+# Properties whose value names a file that ships in the bundle: forms, and the process's SLA policy (docs/sla.md).
+REFERENCED_FILE_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename", "slaPolicyFilename")
+
+
 def referenced_forms(files: dict[str, str]) -> set[str]:
-    """Names of the form files that user tasks in the bundle's BPMN files point at."""
+    """Names of the files (forms, SLA policy) that the bundle's BPMN files point at."""
     names = set()
     for name, text in files.items():
         if not name.endswith(".bpmn"):
             continue
         root = parse_xml(text, name)
         for prop in root.iter(f"{{{SPIFF_NS}}}property"):
-            if prop.get("name") in ("formJsonSchemaFilename", "formUiSchemaFilename") and prop.get("value"):
+            if prop.get("name") in REFERENCED_FILE_PROPERTIES and prop.get("value"):
                 names.add(prop.get("value"))
     return names
 
@@ -134,6 +138,7 @@ class BuiltModel:
     files: dict[str, str]
     forms: dict[str, dict] = field(default_factory=dict)
     reference_prefix: str = "REF"
+    properties: dict[str, str] = field(default_factory=dict)  # the process element's own properties
 
     @cached_property
     def has_timers(self) -> bool:
@@ -201,21 +206,30 @@ def _build_model(files: dict[str, str], key: str | None, validate: bool) -> Buil
                 forms[name] = json.loads(text)
             except json.JSONDecodeError as err:
                 raise InvalidModel(f"invalid JSON: {err.msg}", file=name, line=err.lineno) from err
+    properties = _process_properties(roots, process_id)
     return BuiltModel(process_id=process_id, name=spec.description or process_id, spec=spec,
                       subprocess_specs=subprocess_specs, files=files, forms=forms,
-                      reference_prefix=_reference_prefix(roots, process_id, key))
+                      reference_prefix=_reference_prefix(properties, process_id, key), properties=properties)
 
 
-def _reference_prefix(roots: dict[str, etree._Element], process_id: str, key: str | None) -> str:
-    """A process may set `referencePrefix` in its spiffworkflow:properties; else derived from its key."""
+def _process_properties(roots: dict[str, etree._Element], process_id: str) -> dict[str, str]:
+    """The spiffworkflow:properties of the process element itself (referencePrefix, slaPolicyFilename, ...)."""
+    found = {}
     for root in roots.values():
         for process in root.iter(f"{{{BPMN_NS}}}process"):
             if process.get("id") != process_id:
                 continue
             for prop in process.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/"
                                          f"{{{SPIFF_NS}}}property"):
-                if prop.get("name") == "referencePrefix" and prop.get("value"):
-                    return re.sub(r"[^A-Z0-9]", "", prop.get("value").upper())[:10] or "REF"
+                if prop.get("name") and prop.get("value"):
+                    found[prop.get("name")] = prop.get("value")
+    return found
+
+
+def _reference_prefix(properties: dict[str, str], process_id: str, key: str | None) -> str:
+    """A process may set `referencePrefix` in its spiffworkflow:properties; else derived from its key."""
+    if properties.get("referencePrefix"):
+        return re.sub(r"[^A-Z0-9]", "", properties["referencePrefix"].upper())[:10] or "REF"
     letters = re.sub(r"[^A-Za-z0-9]", "", key or process_id).upper()
     return letters[:3] or "REF"
 

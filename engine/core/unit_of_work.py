@@ -16,10 +16,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.core import audit, definitions, facts, tasks, timers
+from engine.core import audit, business_time, definitions, facts, tasks, timers
 from engine.core import outbox as notifications
 from engine.core.db.database import connection_of
 from engine.core.db.models import ProcessInstance
+from engine.core.hooks import hooks_of
 from engine.core.outbox import Outbox
 from engine.core.rows import (
     INSERT_ROW,
@@ -196,6 +197,12 @@ def label_of(data: dict[str, Any]) -> str | None:
 def save(services: Services, work: Work) -> SaveResult:
     """Write state and derived rows; the optimistic-lock UPDATE goes first, so a stale version changes nothing."""
     row, workflow, now, conn = work.row, work.workflow, work.now, work.conn
+    hooks = hooks_of(services)
+    if work.snapshot is not None and row.status != "error":
+        try:  # timers that name a calendar count business hours (engine/core/business_time.py)
+            business_time.anchor(workflow, work.snapshot.waiting_timers, now, hooks.business_due)
+        except SpiffWorkflowException as err:
+            _mark_error(work, err)
     snap = work.snapshot or snapshot(workflow)
     previous = row.status
     if row.status != "error" or not snap.errors:
@@ -213,6 +220,8 @@ def save(services: Services, work: Work) -> SaveResult:
     if row.status != previous and row.status in ("completed", "cancelled"):
         work.record(f"instance_{row.status}")
     facts.record(conn, work, snap.ready_human)
+    for write_rows in hooks.row_writers:  # features' derived rows (SLA clocks), in this same transaction
+        write_rows(conn, work)
     audit.insert(conn, work.events)
     return SaveResult(row.id, row.status, row.definition_id, new_timers, outgoing)
 
