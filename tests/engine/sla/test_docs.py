@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from engine.sla import due, load_calendars, load_policy, parse_duration, shipped_calendars, targets_for
+from engine.sla.casefile import load_case_sla
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "sla.md"
 
@@ -16,7 +17,7 @@ def examples():
 
 
 def test_the_calendar_and_policy_examples_load():
-    calendar_doc, policy_doc = examples()
+    calendar_doc, policy_doc, _sla_file = examples()
     calendars = shipped_calendars() | load_calendars(calendar_doc)
     branch = calendars["cpt-branch"]
     sast = ZoneInfo("Africa/Johannesburg")
@@ -26,3 +27,9 @@ def test_the_calendar_and_policy_examples_load():
     policy = load_policy(policy_doc, calendars)
     assert [rule.name for rule in policy.rules] == ["safety", "urgent", "default"]
     assert targets_for(policy, {"category": "safety"})["resolve"].calendar.name == "24x7"
+
+
+def test_the_process_sla_file_example_loads():
+    sla = load_case_sla(examples()[2], shipped_calendars())
+    assert sla.status == "stage" and sla.met_by["resolve"] == {"inform_resolution"}
+    assert sla.policy.pauses("Waiting on client") and sla.is_urgent({"severity": "critical"})
