@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine as SqlEngine
 
+from engine.camunda.feature import Camunda
 from engine.clock import Clock
 from engine.core import actions, audit, definitions, migration, reads, tasks, timers, unit_of_work
 from engine.core.archive import check_files
@@ -48,6 +49,7 @@ class Engine:
         self.write_connection, self.quick_read = services.write_connection, services.quick_read
         self.handoffs = Handoffs(self)
         self.on_save(self.handoffs)  # models may start other processes (engine/handoffs.py)
+        self.camunda = Camunda(self.services)  # Camunda 7 models, JUEL, handlers, external tasks (engine/camunda)
         self.sla = SlaService()  # business calendars and SLA clocks (engine/sla, docs/sla.md)
         hooks_of(services).business_due = self.sla.business_due
         hooks_of(services).row_writers.append(self.sla.write_rows)
@@ -71,10 +73,12 @@ class Engine:
         return definitions.model_for(self.services, conn, definition_id)
 
     # -- definitions ----------------------------------------------------------------------------------------
-    def deploy(self, path: str | Path, key: str | None = None, by: str | None = None) -> DeployResult:
+    def deploy(self, path: str | Path, key: str | None = None, by: str | None = None, *, dialect: str | None = None,
+               allow_ignored: bool = False) -> DeployResult:
         path = Path(path)
         files = read_bundle(path, self.form_dirs)
-        return self.deploy_files(files, key or definitions.key_from_path(path), by)
+        return self.deploy_files(files, key or definitions.key_from_path(path), by, dialect=dialect,
+                                 allow_ignored=allow_ignored)
 
     def deploy_each(self, folder: str | Path, by: str | None = None) -> list[DeployResult]:
         """Deploy every .bpmn file of a folder as its own process (with the folder's DMN and form files)."""
@@ -88,9 +92,12 @@ class Engine:
             raise InvalidModel("the folder holds no .bpmn file", file=str(folder))
         return results
 
-    def deploy_files(self, files: dict[str, str], key: str, by: str | None = None) -> DeployResult:
+    def deploy_files(self, files: dict[str, str], key: str, by: str | None = None, *, dialect: str | None = None,
+                     allow_ignored: bool = False) -> DeployResult:
+        """Store a bundle as the next version of `key`; `dialect` and `allow_ignored`: engine/core/dialects.py."""
         with self.write_session.begin() as session:
-            result = definitions.deploy_files(self.services, session, files, key, by)
+            result = definitions.deploy_files(self.services, session, files, key, by, dialect=dialect,
+                                               allow_ignored=allow_ignored)
             # A wrong SLA file or an unknown timer calendar refuses the deploy (the transaction rolls back).
             self.sla.check_model(definitions.model_for(self.services, session, definitions.latest(session, key).id))
             return result

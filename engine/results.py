@@ -17,6 +17,8 @@ class DeployResult:
     version: int
     process_ids: list[str]
     created: bool
+    dialect: str = "spiff"  # how the bundle was read (engine/core/dialects.py)
+    compat: list[dict[str, Any]] = field(default_factory=list)  # foreign extensions found and their handling
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

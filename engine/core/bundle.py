@@ -20,8 +20,9 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from engine.core import dialects as dialect_registry
 from engine.errors import InvalidModel
 
 MODEL_SUFFIXES = (".bpmn", ".dmn")
@@ -136,6 +137,8 @@ class BuiltModel:
     spec: object
     subprocess_specs: dict
     files: dict[str, str]
+    dialect: str = "spiff"  # the dialect that read it (engine/core/dialects.py)
+    compat: list = field(default_factory=list)  # its CompatItems: every foreign extension and its handling
     forms: dict[str, dict] = field(default_factory=dict)
     reference_prefix: str = "REF"
     properties: dict[str, str] = field(default_factory=dict)  # the process element's own properties
@@ -156,18 +159,23 @@ _BUILT_LOCK = threading.Lock()
 _BUILT_SIZE = 64
 
 
-def build_model(files: dict[str, str], key: str | None = None, validate: bool = True) -> BuiltModel:
+def build_model(files: dict[str, str], key: str | None = None, validate: bool = True,
+                dialects: dialect_registry.Dialects | None = None, dialect: str | None = None) -> BuiltModel:
     """Parse and validate every file of a bundle; raise `InvalidModel` naming file, element and line.
 
+    `dialect` names how to read it (else detected among `dialects`, by default SpiffWorkflow's own).
     Built models are shared by content within the process (specs are read-only once built), so the same
     bundle is parsed once however many engines or deploys ask for it."""
-    cache_key = (checksum(files), key, validate)
+    registry = dialects or dialect_registry.DEFAULT
+    cache_key = (checksum(files), key, validate, dialect, tuple(registry.names))
     with _BUILT_LOCK:
         model = _BUILT.get(cache_key)
         if model is not None:
             _BUILT.move_to_end(cache_key)
             return model
-    model = _build_model(files, key, validate)
+    reading = _Reading(registry, dialect)
+    model = _build_model(files, key, validate, reading)
+    model.dialect, model.compat = reading.chosen.name, reading.prepared.compat
     with _BUILT_LOCK:
         _BUILT[cache_key] = model
         while len(_BUILT) > _BUILT_SIZE:
@@ -175,14 +183,26 @@ def build_model(files: dict[str, str], key: str | None = None, validate: bool = 
     return model
 
 
-def _build_model(files: dict[str, str], key: str | None, validate: bool) -> BuiltModel:
-    parser = SpiffBpmnParser(validator=VALIDATOR if validate else None)
+@dataclass
+class _Reading:
+    """The dialect asked for, and once the XML is read, the one chosen and what it prepared."""
+
+    registry: dialect_registry.Dialects
+    asked: str | None
+    chosen: dialect_registry.Dialect = dialect_registry.SPIFF
+    prepared: dialect_registry.Prepared = field(default_factory=dialect_registry.Prepared)
+
+
+def _build_model(files: dict[str, str], key: str | None, validate: bool, reading: _Reading) -> BuiltModel:
     roots: dict[str, etree._Element] = {}
     for name in sorted(files):
         if name.endswith(MODEL_SUFFIXES):
             roots[name] = parse_xml(files[name], name)
     if not any(n.endswith(".bpmn") for n in roots):
         raise InvalidModel("the bundle holds no .bpmn file")
+    reading.chosen = reading.registry.choose(roots, reading.asked)
+    reading.prepared = reading.chosen.prepare(roots)
+    parser = reading.chosen.parser(validate)
     current = None
     try:
         for name, root in roots.items():
@@ -206,6 +226,7 @@ def _build_model(files: dict[str, str], key: str | None, validate: bool) -> Buil
                 forms[name] = json.loads(text)
             except json.JSONDecodeError as err:
                 raise InvalidModel(f"invalid JSON: {err.msg}", file=name, line=err.lineno) from err
+    forms.update(reading.prepared.forms)
     properties = _process_properties(roots, process_id)
     return BuiltModel(process_id=process_id, name=spec.description or process_id, spec=spec,
                       subprocess_specs=subprocess_specs, files=files, forms=forms,

@@ -15,6 +15,7 @@ from engine.core import bundle
 from engine.core.db.database import connection_of
 from engine.core.db.models import ProcessDefinition, ProcessInstance, utcnow
 from engine.core.db.prepared import Prepared
+from engine.core.dialects import dialects_of, refuse_blocking
 from engine.errors import InvalidInput, InvalidModel, ProcessNotFound
 from engine.results import DeployResult, ProcessView
 
@@ -52,24 +53,32 @@ class ModelCache:
 
 
 def deploy_files(services: Services, session: Session, files: dict[str, str], key: str,
-                 by: str | None) -> DeployResult:
-    """Validate a bundle and store it as the next version of `key` (or return the identical latest one)."""
+                 by: str | None, *, dialect: str | None = None, allow_ignored: bool = False) -> DeployResult:
+    """Validate a bundle and store it as the next version of `key` (or return the identical latest one).
+
+    `dialect` names how to read the bundle (default: detected); an extension the dialect would ignore although it
+    changes behaviour refuses the deploy unless `allow_ignored` (engine/core/dialects.py)."""
     if not _KEY.match(key or ""):
         raise InvalidInput(f"invalid process key {key!r}: use lower-case letters, digits, _ or -")
-    model = bundle.build_model(files, key)
+    model = bundle.build_model(files, key, dialects=dialects_of(services), dialect=dialect)
+    if not allow_ignored:
+        refuse_blocking(model.compat)
     services.forms.check_model(model)
     digest = bundle.checksum(files)
     latest = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key)
                             .order_by(ProcessDefinition.version.desc()).limit(1))
-    if latest is not None and latest.checksum == digest:
-        return DeployResult(key, latest.version, [latest.process_id, *_called(model)], created=False)
+    compat = [item.as_dict() for item in model.compat]
+    if latest is not None and latest.checksum == digest and (latest.dialect or "spiff") == model.dialect:
+        return DeployResult(key, latest.version, [latest.process_id, *_called(model)], created=False,
+                            dialect=model.dialect, compat=compat)
     row = ProcessDefinition(key=key, version=(latest.version + 1) if latest else 1, name=model.name,
                             process_id=model.process_id, files=files, checksum=digest, deployed_at=utcnow(),
-                            deployed_by=by)
+                            deployed_by=by, dialect=model.dialect)
     session.add(row)
     session.flush()
     services.models.put(row.id, model)
-    return DeployResult(key, row.version, [model.process_id, *_called(model)], created=True)
+    return DeployResult(key, row.version, [model.process_id, *_called(model)], created=True,
+                        dialect=model.dialect, compat=compat)
 
 
 def _called(model: bundle.BuiltModel) -> list[str]:
@@ -105,7 +114,8 @@ def model_for(services: Services, db, definition_id: int) -> bundle.BuiltModel:
         if row is None:
             raise ProcessNotFound(f"no process definition with id {definition_id}")
         try:
-            model = bundle.build_model(row.files, row.key, validate=False)
+            model = bundle.build_model(row.files, row.key, validate=False, dialects=dialects_of(services),
+                                       dialect=row.dialect or "spiff")
         except InvalidModel as err:  # pragma: no cover - it was valid when deployed
             raise InvalidModel(f"stored version {row.key} v{row.version} no longer parses: {err}") from err
         services.models.put(definition_id, model)

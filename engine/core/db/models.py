@@ -145,6 +145,8 @@ class ProcessDefinition(Base):
     checksum: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
     deployed_by: Mapped[str | None] = mapped_column(String(80))
+    # How the files are read (engine/core/dialects.py); None on versions deployed before dialects = "spiff".
+    dialect: Mapped[str | None] = mapped_column(String(20))
 
 
 class ProcessInstance(Base):

@@ -1,0 +1,7 @@
+"""Camunda 7 compatibility: models drawn for Camunda 7 and their external-task workers run here unchanged.
+
+A feature above the kernel (engine/README.md): the dialect (detection, compat report, rewriting: dialect.py,
+compat.py, forms.py, parser.py), the JUEL evaluator (el.py, el_parse.py), service-task handlers
+(handlers.py, service_task.py) and external tasks (external.py, models.py). `feature.Camunda` registers it all on
+an engine's `Services`; the facade holds one as `Engine.camunda`.
+"""
