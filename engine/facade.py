@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine as SqlEngine
 
 from engine.camunda.feature import Camunda
+from engine.clients import ClientService, ConsentGate
 from engine.clock import Clock
 from engine.core import actions, audit, definitions, migration, reads, tasks, timers, unit_of_work
 from engine.core.archive import check_files
@@ -49,6 +50,8 @@ class Engine:
         self.write_connection, self.quick_read = services.write_connection, services.quick_read
         self.handoffs = Handoffs(self)
         self.on_save(self.handoffs)  # models may start other processes (engine/handoffs.py)
+        self.clients = ClientService(services)  # the client record (engine/clients)
+        hooks_of(services).row_writers.append(ConsentGate())  # consent and corrected addresses on outgoing mail
         self.camunda = Camunda(self.services)  # Camunda 7 models, JUEL, handlers, external tasks (engine/camunda)
         self.sla = SlaService()  # business calendars and SLA clocks (engine/sla, docs/sla.md)
         hooks_of(services).business_due = self.sla.business_due
@@ -113,7 +116,9 @@ class Engine:
 
     # -- instances ------------------------------------------------------------------------------------------
     def start(self, key: str, data: dict[str, Any] | None = None, by: str | None = None) -> InstanceView:
-        return actions.start(self.services, key, data or {}, by)
+        started = actions.start(self.services, key, data or {}, by)
+        self.clients.after_start(started.id, data or {}, started.started_by)  # link (or create) its client
+        return started
 
     def instance(self, instance_id: int) -> InstanceView:
         with self.read_session() as session:
@@ -180,7 +185,10 @@ class Engine:
 
     def complete(self, task_id: str, data: dict[str, Any] | None = None, by: str | None = None,
                  expected_version: int | None = None) -> InstanceView:
-        return actions.complete(self.services, task_id, data or {}, by, expected_version)
+        done = actions.complete(self.services, task_id, data or {}, by, expected_version)
+        if data and self.clients.wants_detail(done.id, data):  # onboarding details reach the client record
+            self.clients.after_complete(done.id, data, self.instance_detail(done.id), by)
+        return done
 
     def task_form(self, task_id: str) -> tuple[type | None, dict[str, Any]]:
         """The WTForms class of an open task's form (None when it has none) and the values it opens with."""

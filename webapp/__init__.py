@@ -54,6 +54,8 @@ def register_blueprints(app: Flask) -> None:
     from webapp.web.views import privacy as privacy_views
 
     app.register_blueprint(privacy_views.bp)
+    from webapp.web.views import clients as client_views  # client records (engine/clients)
+    app.register_blueprint(client_views.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: nothing for a forged cross-site request to ride on
     app.register_blueprint(api.bp)
     app.register_blueprint(studio.bp)

@@ -6,6 +6,8 @@ import re
 from functools import cache
 from typing import Any
 
+from webapp.web.api.client_docs import client_paths
+
 MAX_ID = 2147483647
 
 
@@ -196,6 +198,7 @@ def paths() -> dict[str, Any]:
                 "payload": {"type": "object"}}}, required=True),
             "responses": {"200": _json(_ref("Instance"), "The instance that received the message"),
                           **_errors(400, 401, 404, 409, 422)}}},
+        **client_paths(PAGE_PARAMS),
     }
 
 
