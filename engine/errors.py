@@ -27,6 +27,10 @@ class UserNotFound(NotFound):
     """No user with that name."""
 
 
+class SavedViewNotFound(NotFound):
+    """No saved inbox view with that id for that user."""
+
+
 class InvalidModel(ClientflowError):
     """A BPMN/DMN/form file cannot be deployed; names the file, element and line when known."""
 

@@ -12,6 +12,9 @@ from sqlalchemy.engine import Engine as SqlEngine
 
 from engine.camunda.feature import Camunda
 from engine.clients import ClientService, ConsentGate
+from engine.casework import assignment, saved_views
+from engine.casework import inbox as inbox_query
+from engine.casework.supervision import Supervision
 from engine.clock import Clock
 from engine.core import actions, audit, definitions, migration, reads, tasks, timers, unit_of_work
 from engine.core.archive import check_files
@@ -37,8 +40,10 @@ class Engine:
     """Everything the web app, the CLI and the workers need from the workflow core."""
 
     def __init__(self, sql_engine: SqlEngine, *, clock: Clock | None = None, form_dirs: list[Path] | None = None,
-                 script_time_limit: float = DEFAULT_TIME_LIMIT, live_cache_size: int = 256):
+                 script_time_limit: float = DEFAULT_TIME_LIMIT, live_cache_size: int = 256,
+                 lane_supervisors: dict[str, list[str]] | None = None):
         self.forms = FormService()
+        self.supervision = Supervision.of(lane_supervisors)  # who sees a lane's team view (engine/casework)
         self.services = Services(sql_engine, self.forms, clock=clock, form_dirs=form_dirs,
                                  script_time_limit=script_time_limit, live_cache_size=live_cache_size)
         services = self.services
@@ -206,6 +211,48 @@ class Engine:
     def task_context(self, task_id: str) -> dict[str, Any]:
         """The data a task's form may show (its current task data)."""
         return reads.task_data(self.services, task_id)
+
+    # -- case work: team view, assignment, inbox search and saved views (engine/casework) ----------------------
+    def inbox(self, user: str, query: inbox_query.InboxQuery, limit: int | None = None,
+              offset: int = 0) -> list[TaskView]:
+        """The open tasks an inbox page lists for `user`: searched, filtered and sorted as `query` says."""
+        with self.sql_engine.connect() as conn:
+            viewer = get_user(conn, user)
+            lanes = self.supervision.lanes_of(viewer, inbox_query.known_lanes(conn)) if query.view == "team" else []
+            stmt = inbox_query.statement(query, viewer, lanes)
+            if limit is not None:
+                stmt = stmt.limit(limit).offset(offset)
+            rows = conn.execute(stmt).all()
+        return [tasks.view(row, self._cached_model(row.definition_id)) for row in rows]
+
+    def supervises(self, username: str, lane: str | None = None) -> bool:
+        """Whether the user supervises `lane` (without a lane: any lane with open tasks)."""
+        with self.sql_engine.connect() as conn:
+            user = get_user(conn, username)
+            if lane is not None:
+                return self.supervision.supervises(user, lane)
+            return bool(self.supervision.lanes_of(user, inbox_query.known_lanes(conn)))
+
+    def assign(self, task_id: str, assignee: str | None, by: str) -> TaskView:
+        """Assign, reassign, delegate or release (None) an open task; audited and mailed to the new holder."""
+        return assignment.assign(self.services, self.supervision, task_id, assignee, by)
+
+    def assignable_users(self, lanes: list[str | None]) -> list[tuple[str, str]]:
+        """(username, display name) of the active users who may work in all of `lanes`."""
+        with self.sql_engine.connect() as conn:
+            return assignment.candidates(conn, lanes)
+
+    def saved_views(self, username: str) -> list[saved_views.View]:
+        with self.read_session() as session:
+            return saved_views.of_user(session, username)
+
+    def save_view(self, username: str, name: str, params: dict[str, Any]) -> saved_views.View:
+        with self.write_session.begin() as session:
+            return saved_views.save(session, username, name, params, self.clock.now())
+
+    def delete_view(self, username: str, view_id: int) -> None:
+        with self.write_session.begin() as session:
+            saved_views.remove(session, username, view_id)
 
     # -- timers ---------------------------------------------------------------------------------------------
     def timers(self, instance_id: int) -> list[TimerView]:

@@ -40,7 +40,8 @@ def register_extensions(app: Flask) -> None:
         forms_dir = Path(app.config["FORMS_DIR"])
         app.extensions["clientflow"] = Engine(
             db.engine, form_dirs=[forms_dir] if forms_dir.is_dir() else [],
-            script_time_limit=app.config["SCRIPT_TIME_LIMIT"], clock=app.config.get("CLOCK"))
+            script_time_limit=app.config["SCRIPT_TIME_LIMIT"], clock=app.config.get("CLOCK"),
+            lane_supervisors=app.config.get("LANE_SUPERVISORS"))
 
 
 def register_blueprints(app: Flask) -> None:
