@@ -59,6 +59,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(client_views.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: nothing for a forged cross-site request to ride on
     app.register_blueprint(api.bp)
+    from webapp.web import engine_rest  # Camunda 7's REST shape for workers (docs/camunda-migration.md)
+
+    csrf.exempt(engine_rest.bp)  # token-authenticated like the JSON API
+    app.register_blueprint(engine_rest.bp)
     app.register_blueprint(studio.bp)
 
 
