@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from pathlib import Path
@@ -42,26 +41,25 @@ def from_environment(instance_path: Path) -> dict:
         "FORMS_DIR": env.get("CLIENTFLOW_FORMS_DIR", str(PROJECT_ROOT / "forms")),
         "PROCESSES_DIR": env.get("CLIENTFLOW_PROCESSES_DIR", str(PROJECT_ROOT / "processes")),
         "SCRIPT_TIME_LIMIT": float(env.get("CLIENTFLOW_SCRIPT_TIME_LIMIT", "1.0")),
+        # The script sandbox and the size limits on instance data (docs/sandbox.md, docs/operations.md).
+        "SCRIPT_MEMORY_MB": int(env.get("CLIENTFLOW_SCRIPT_MEMORY_MB", "256")),
+        "SCRIPT_WALL_SECONDS": float(env.get("CLIENTFLOW_SCRIPT_WALL_SECONDS", "2.0")),
+        "SANDBOX_PROCESSES": int(env.get("CLIENTFLOW_SANDBOX_PROCESSES", "2")),
+        "MAX_STATE_BYTES": int(env.get("CLIENTFLOW_MAX_STATE_BYTES", str(1024 * 1024))),
+        "MAX_VARIABLE_BYTES": int(env.get("CLIENTFLOW_MAX_VARIABLE_BYTES", str(256 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("CLIENTFLOW_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 50,
-        # Lane -> the roles that supervise it (team view, reassign); unlisted lanes: docs/getting-started.md.
-        "LANE_SUPERVISORS": lane_supervisors(env.get("CLIENTFLOW_LANE_SUPERVISORS") or "{}"),
     }
 
 
-def lane_supervisors(raw: str) -> dict:
-    """CLIENTFLOW_LANE_SUPERVISORS: a JSON object mapping a lane to the roles that supervise it."""
-    try:
-        value = json.loads(raw)
-    except ValueError as err:
-        raise ValueError(f"CLIENTFLOW_LANE_SUPERVISORS is not JSON ({err}); e.g. "
-                         '{"Compliance Officer": ["Head of Compliance"]}') from err
-    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
-        raise ValueError("CLIENTFLOW_LANE_SUPERVISORS must map each lane name to a list of role names")
-    return value
+def engine_limits(settings) -> dict:
+    """The sandbox and data-size settings as `Engine(...)` keyword arguments."""
+    return {"script_memory_mb": settings["SCRIPT_MEMORY_MB"], "script_wall_seconds": settings["SCRIPT_WALL_SECONDS"],
+            "sandbox_processes": settings["SANDBOX_PROCESSES"], "max_state_bytes": settings["MAX_STATE_BYTES"],
+            "max_variable_bytes": settings["MAX_VARIABLE_BYTES"]}
 
 
 def normalise_database_url(url: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -28,17 +27,16 @@ from engine.core.unit_of_work import (
     save,
     view,
 )
-from engine.core.users import SYSTEM_USER, UserView, get_user
+from engine.core.users import SYSTEM_USER, UserView
 from engine.errors import (
     InstanceNotRunning,
     InvalidInput,
     MessageNotCorrelated,
-    NotAllowed,
     TaskAlreadyCompleted,
     TaskNotFound,
     TaskNotReady,
 )
-from engine.results import InstanceView, TaskView
+from engine.results import InstanceView
 
 if TYPE_CHECKING:
     from engine.core.services import Services
@@ -133,54 +131,23 @@ def claim(services: Services, task_id: str, actor: Actor, claim: bool):
     return reads.task_view(services, task_id)
 
 
-# Decides whether `actor` may give the task row to `assignee` (None: release it); returns the event kind
-# ("task_assigned", "task_reassigned", "task_delegated", "task_released", ...) or raises NotAllowed.
-AssignRule = Callable[[UserView, Any, "str | None"], str]
-ASSIGNED_TEMPLATE = "task_assigned"
-
-
-def assign(services: Services, task_id: str, actor: Actor, assignee: str | None, rule: AssignRule) -> TaskView:
-    """Give an open task to `assignee` or release it (None): audited, notified, under the optimistic lock.
-
-    The new holder must be active, work in the task's lane and not be barred by separation of duties."""
-    def act(work: Work) -> None:
-        current = tasks.get_row(work.conn, task_id)  # the whole row: the rule and the event need its name
-        kind = rule(work.actor, current, assignee)
-        if assignee is None:
-            if current.claimed_by is None:
-                raise TaskNotReady(f"task {task_id} is not assigned to anyone")
-        else:
-            target = get_user(work.conn, assignee)
-            if current.claimed_by == target.username:
-                raise InvalidInput(f"“{current.name}” is already assigned to {target.username}")
-            if not target.active:
-                raise NotAllowed(f"{target.username} is not an active user")
-            if not target.may_work_in(current.lane):
-                raise NotAllowed(f"{target.username} does not have the role {current.lane!r} this task needs")
-            tasks.check_separation(work.conn, target, work.row.id, _ready_task(work, task_id).task_spec)
-            if target.email and target.username != work.actor.username:
-                work.outbox.items.append({"template": ASSIGNED_TEMPLATE, "recipient": target.email, "payload": {
-                    "reference": work.row.reference, "task_name": current.name, "task_id": task_id,
-                    "assignee": target.display_name or target.username, "assigned_by": work.actor.display_name
-                    or work.actor.username}})
-        tasks.set_claim(work.conn, task_id, assignee)
-        work.record(kind, element_id=current.element_id, task_id=task_id, name=current.name, lane=current.lane,
-                    previous=current.claimed_by, assignee=assignee)
-
-    change(services, None, actor, act, task_id=task_id)
-    return reads.task_view(services, task_id)
-
-
 def retry(services: Services, instance_id: int, data: dict[str, Any], actor: UserView) -> InstanceView:
     def act(work: Work) -> None:
-        failed = work.workflow.get_tasks(state=TaskState.ERROR)
-        if work.row.status != "error" or not failed:
+        if work.row.status != "error":
             raise InstanceNotRunning(f"instance {instance_id} is {work.row.status}, not in error")
+        failed = work.workflow.get_tasks(state=TaskState.ERROR)
+        if data and not failed:
+            raise InvalidInput(f"instance {instance_id} stopped outside a task and kept its last good state, so "
+                               "retry takes no data: retry without --data, then give the data to its open task")
 
-        def step() -> None:
+        def step() -> None:  # with no failed task, the engine simply runs on from the last good state
             for task in failed:
                 task.data.update(data)
-                spiff.make_ready(task)
+                if timers.is_timer(task):
+                    timers.forget_due(task)  # its due time is computed again, from the fixed data
+                    spiff.make_waiting(task)
+                else:
+                    spiff.make_ready(task)
         work.record("instance_retried", fields=sorted(data), elements=[t.task_spec.bpmn_id for t in failed])
         work.row.status = "running"
         run_step(work, step)

@@ -18,18 +18,21 @@ from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.core import dialects as dialect_registry
+from engine.core import model_checks
 from engine.errors import InvalidModel
 
 MODEL_SUFFIXES = (".bpmn", ".dmn")
+# Camunda, Activiti and Flowable name files `*.bpmn20.xml` / `*.dmn11.xml`; a bundle stores them as .bpmn / .dmn.
+ALIASES = {".bpmn20.xml": ".bpmn", ".bpmn2": ".bpmn", ".dmn11.xml": ".dmn", ".dmn13.xml": ".dmn"}
 FORM_SUFFIXES = (".json",)
 MAX_FILE_BYTES = 5 * 1024 * 1024
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 
 
 # Refused before libxml2 sees the document: no DTD means no external entity and no entity expansion.
@@ -72,25 +75,50 @@ def checksum(files: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def read_bundle(path: Path, form_dirs: list[Path], extra=()) -> dict[str, str]:
-    """Collect a `.bpmn` file or a folder's BPMN/DMN/form files, plus the forms its user tasks name.
+def bundle_name(name: str) -> str | None:
+    """The name a model or form file has in a bundle (`x.bpmn20.xml` -> `x.bpmn`), or None if it is neither."""
+    lower = name.lower()
+    for alias, suffix in ALIASES.items():
+        if lower.endswith(alias):
+            return name[: -len(alias)] + suffix
+    return name if lower.endswith(MODEL_SUFFIXES + FORM_SUFFIXES) else None
 
-    `extra` files (e.g. DMN tables shared by a folder of processes) are added when the model needs them."""
+
+def stem(path: Path) -> str:
+    """A model file's name without its suffix (`order.bpmn20.xml` -> `order`)."""
+    name = bundle_name(path.name) or path.name
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def is_bpmn(path: Path) -> bool:
+    return (bundle_name(path.name) or "").endswith(".bpmn")
+
+
+def read_bundle(path: Path, form_dirs: list[Path], extra=()) -> dict[str, str]:
+    """Collect a BPMN file or a folder's BPMN/DMN/form files, plus the DMN tables and forms the model names.
+
+    A single file's DMN tables and forms are looked for beside it and in its `forms/` folder; `extra` files
+    (e.g. DMN tables shared by a folder of processes) are added when the model needs them."""
     if not path.exists():
         raise InvalidModel("no such file or folder", file=str(path))
     if path.is_dir():
-        sources = sorted(p for p in path.iterdir() if p.suffix in MODEL_SUFFIXES + FORM_SUFFIXES)
-        if not any(p.suffix == ".bpmn" for p in sources):
+        sources = sorted(p for p in path.iterdir() if p.is_file() and bundle_name(p.name))
+        if not any(is_bpmn(p) for p in sources):
             raise InvalidModel("the folder holds no .bpmn file", file=str(path))
-    elif path.suffix == ".bpmn":
+    elif is_bpmn(path):
         sources = [path]
+        folder = path.parent
+        extra = [*extra, *(p for p in folder.iterdir() if p.is_file() and (bundle_name(p.name) or "").endswith(".dmn"))]
     else:
-        raise InvalidModel("expected a .bpmn file or a folder holding one", file=str(path))
-    files = {p.name: _read_text(p) for p in sources}
+        raise InvalidModel("expected a .bpmn (or .bpmn20.xml) file or a folder holding one", file=str(path))
+    files = {bundle_name(p.name): _read_text(p) for p in sources}
+    wanted = referenced_decisions(files)
     for p in extra:
-        if p.suffix == ".dmn" and p.name not in files:
-            files[p.name] = _read_text(p)
-    search = [path if path.is_dir() else path.parent, *form_dirs]
+        name = bundle_name(p.name) or ""
+        if name.endswith(".dmn") and name not in files and _decisions_in(p) & wanted:
+            files[name] = _read_text(p)
+    folder = path if path.is_dir() else path.parent
+    search = [folder, folder / "forms", *form_dirs]
     for form in sorted(referenced_forms(files)):
         if form in files:
             continue
@@ -113,6 +141,34 @@ def _read_text(path: Path) -> str:
 
 # Properties whose value names a file that ships in the bundle: forms, and the process's SLA policy (docs/sla.md).
 REFERENCED_FILE_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename", "slaPolicyFilename")
+
+
+def top_process_ids(files: dict[str, str]) -> list[str]:
+    """Ids of the bundle's executable processes that no other process calls (each may be deployed on its own)."""
+    return model_checks.top_process_ids({name: parse_xml(text, name) for name, text in sorted(files.items())
+                                         if name.endswith(".bpmn")})
+
+
+def referenced_decisions(files: dict[str, str]) -> set[str]:
+    """Ids of the DMN decisions that business rule tasks in the bundle's BPMN files call."""
+    ids = set()
+    for name, text in files.items():
+        if not name.endswith(".bpmn"):
+            continue
+        for task in parse_xml(text, name).iter(f"{{{BPMN_NS}}}businessRuleTask"):
+            for node in task.iter(f"{{{SPIFF_NS}}}calledDecisionId"):
+                ids.add((node.text or "").strip())
+            ids.add(task.get(f"{{{CAMUNDA_NS}}}decisionRef") or "")
+    return ids - {""}
+
+
+def _decisions_in(path: Path) -> set[str]:
+    try:
+        root = parse_xml(_read_text(path), path.name)
+    except InvalidModel:
+        return set()
+    return {node.get("id") for node in root.iter() if isinstance(node.tag, str)
+            and etree.QName(node).localname == "decision" and node.get("id")}
 
 
 def referenced_forms(files: dict[str, str]) -> set[str]:
@@ -200,6 +256,8 @@ def _build_model(files: dict[str, str], key: str | None, validate: bool, reading
             roots[name] = parse_xml(files[name], name)
     if not any(n.endswith(".bpmn") for n in roots):
         raise InvalidModel("the bundle holds no .bpmn file")
+    for name, root in roots.items():
+        model_checks.check_flows(name, root)
     reading.chosen = reading.registry.choose(roots, reading.asked)
     reading.prepared = reading.chosen.prepare(roots)
     parser = reading.chosen.parser(validate)
@@ -219,6 +277,11 @@ def _build_model(files: dict[str, str], key: str | None, validate: bool, reading
         raise _invalid_model(err, roots, current) from err
     except SpiffWorkflowException as err:
         raise _invalid_model(err, roots, current) from err
+    except InvalidModel:
+        raise
+    except Exception as err:  # noqa: BLE001 - the parser's own bugs on unusual files: still one clear error
+        raise InvalidModel(f"the model cannot be read: {err.__class__.__name__}: {err}", file=current) from err
+    model_checks.settle_timers(roots, [spec, *subprocess_specs.values()], validate)
     forms = {}
     for name, text in files.items():
         if name.endswith(FORM_SUFFIXES):
@@ -256,21 +319,7 @@ def _reference_prefix(properties: dict[str, str], process_id: str, key: str | No
 
 
 def _main_process(parser: SpiffBpmnParser, roots: dict[str, etree._Element], key: str | None) -> str:
-    executable = parser.get_process_ids()
-    if not executable:
-        raise InvalidModel("no executable process (isExecutable=\"true\") in the bundle")
-    if key in executable:
-        return key
-    called = set()
-    for pid in executable:
-        for task_spec in parser.get_spec(pid).task_specs.values():
-            if isinstance(task_spec, SubWorkflowTask):
-                called.add(task_spec.spec)
-    top = [pid for pid in executable if pid not in called]
-    if len(top) == 1:
-        return top[0]
-    raise InvalidModel(f"the bundle has several top-level processes ({', '.join(sorted(top))}); "
-                       "deploy with --key naming the one to start")
+    return model_checks.main_process(parser, key)
 
 
 def _invalid_model(err: Exception, roots: dict[str, etree._Element], current: str | None) -> InvalidModel:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from engine.core import bundle
+from engine.core import bundle, model_checks
 from engine.core.db.database import connection_of
 from engine.core.db.models import ProcessDefinition, ProcessInstance, utcnow
 from engine.core.db.prepared import Prepared
@@ -26,8 +26,8 @@ _KEY = re.compile(r"^[a-z][a-z0-9_-]{0,119}$")
 
 
 def key_from_path(path: Path) -> str:
-    stem = path.stem if path.is_file() else path.name
-    return re.sub(r"[^a-z0-9_-]", "_", stem.lower())
+    """The default key of a model file (`Order Intake.bpmn20.xml` -> `order_intake`) or folder."""
+    return model_checks.valid_key(bundle.stem(path) if path.is_file() else path.name)
 
 
 class ModelCache:

@@ -6,13 +6,12 @@ process (sandbox_child.py) under RestrictedPython, with RLIMIT_AS, a CPU timer a
 and a wall-clock budget kept here. On a breach the process is killed and replaced and the caller gets
 `ScriptLimitExceeded`; the calling process never holds the script's memory.
 
-Conditions that provably cannot loop or allocate (see `fast_expression`) skip the round trip and run here.
+Conditions that provably cannot loop or allocate skip the round trip (conditions.py); scripts.py plugs the
+pool into SpiffWorkflow.
 """
 
 from __future__ import annotations
 
-import ast
-import operator
 import os
 import select
 import signal
@@ -21,22 +20,15 @@ import sys
 import threading
 import time
 import weakref
-from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import time as clock_time
-from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from .sandbox_child import EXIT_MEMORY, Policy, dumps, loads, unstorable, write_frame
 
-from .sandbox_child import EXIT_MEMORY, SCRIPT_FILENAME, Policy, dumps, loads, unstorable, write_frame
-
-__all__ = ["Effects", "EffectCall", "IsolatedEnvironment", "Policy", "SandboxError", "SandboxLimits", "SandboxPool",
-           "ScriptError", "ScriptLimitExceeded", "ScriptResult", "bench_scripts", "fast_expression"]
+__all__ = ["Effects", "EffectCall", "Policy", "SandboxError", "SandboxLimits", "SandboxPool", "ScriptError",
+           "ScriptLimitExceeded", "ScriptResult"]
 
 _CHILD = str(Path(__file__).with_name("sandbox_child.py"))
 _STARTUP_SECONDS = 10.0
@@ -225,12 +217,13 @@ class SandboxPool:
         _POOLS.add(self)
 
     def _forget_inherited(self) -> None:
-        for worker in getattr(self, "_workers", ()):
+        for worker in (*getattr(self, "_workers", ()), *getattr(self, "_retired", ())):
             worker.forget()
         self._pid = os.getpid()
         self._cond = threading.Condition()
         self._workers: set[_Worker] = set()
         self._idle: list[_Worker] = []
+        self._retired: set[_Worker] = set()
         self.stats = PoolStats()
 
     def run(self, mode: str, source: str, context: Mapping[str, Any], external: Mapping[str, Any] | None = None,
@@ -303,16 +296,20 @@ class SandboxPool:
 
     def _checkin(self, worker: _Worker) -> None:
         with self._cond:
-            if self._closed:
-                self._workers.discard(worker)
-                worker.stop()
-            elif worker in self._workers:
+            if worker in self._workers and not self._closed:
                 self._idle.append(worker)
                 self._cond.notify()
+                return
+            self._workers.discard(worker)
+            retired = worker in self._retired or self._closed
+            self._retired.discard(worker)
+        if retired:
+            worker.stop()
 
     def _replace(self, worker: _Worker) -> int | None:
         status = worker.stop()
         with self._cond:
+            self._retired.discard(worker)
             if worker in self._workers:
                 self._workers.discard(worker)
                 self.stats.replaced += 1
@@ -320,6 +317,23 @@ class SandboxPool:
                     self._spawn()
                 self._cond.notify()
         return status
+
+    def release(self) -> None:
+        """Stop every process (the busy ones when they come back); the next run starts new ones.
+
+        Called when the engine's database engine is disposed: the pool stays usable, but holds no process."""
+        with self._cond:
+            idle, self._idle = self._idle, []
+            self._retired |= self._workers - set(idle)
+            self._workers = set()
+        for worker in idle:
+            worker.proc.stdin.close()
+            worker.stop()
+
+    @property
+    def processes(self) -> int:
+        """Sandbox processes this pool holds now (busy or idle)."""
+        return len(self._workers) + len(self._retired)
 
     def close(self) -> None:
         """Stop the idle processes now and the busy ones when they come back."""
@@ -338,219 +352,3 @@ class SandboxPool:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-# --- the in-process fast path ----------------------------------------------------------------------------------
-# An expression takes the fast path only if its syntax tree proves it cannot loop or allocate beyond the size of
-# the task data it reads: no loops, comprehensions, lambdas or slices; calls only to the functions and methods
-# below, whose cost is at most linear in their (task data) argument; `*`, `/`, `//` and `%` only between numbers
-# (checked at run time: `'%0999999999d' % 1` and `'x' * n` go to the pool); no `**`, shifts or bit operators.
-# Anything else, and any run-time surprise (a name the data does not hold, an operand that is not a number),
-# goes to the pool, so both paths give the same answers.
-_FAST_MAX_SOURCE = 500
-_FAST_FUNCTIONS: dict[str, Callable[..., Any]] = {"len": len, "abs": abs, "min": min, "max": max, "bool": bool}
-_FAST_METHODS = {str: frozenset({"lower", "upper", "casefold", "strip", "lstrip", "rstrip", "startswith",
-                                 "endswith", "isdigit", "isalpha", "isspace"}),
-                 dict: frozenset({"get"})}
-_FAST_METHOD_NAMES = frozenset().union(*_FAST_METHODS.values())
-_ARITHMETIC = {ast.Mult: operator.mul, ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv,
-               ast.Mod: operator.mod}
-_DATA_TYPES = frozenset({str, int, float, bool, type(None), list, tuple, dict, Decimal, datetime, date, clock_time,
-                         timedelta})
-_NUMBERS = (int, float, Decimal)
-
-
-class _NotFast(Exception):
-    pass
-
-
-class _Refused(Exception):
-    pass
-
-
-def _fast_arith(op: Callable[[Any, Any], Any], left: Any, right: Any) -> Any:
-    if not (isinstance(left, _NUMBERS) and isinstance(right, _NUMBERS)):
-        raise _NotFast()
-    if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > 100_000:
-        raise _NotFast()
-    return op(left, right)
-
-
-def _fast_call(name: str, *args: Any) -> Any:
-    if any(type(arg) not in _DATA_TYPES for arg in args):
-        raise _NotFast()
-    return _FAST_FUNCTIONS[name](*args)
-
-
-def _fast_method(target: Any, name: str, *args: Any) -> Any:
-    if name not in _FAST_METHODS.get(type(target), ()):
-        raise _NotFast()
-    return getattr(target, name)(*args)
-
-
-_FAST_GLOBALS = {"__builtins__": {}, "_fast_arith_": _fast_arith, "_fast_call_": _fast_call,
-                 "_fast_method_": _fast_method}
-
-
-def _helper_call(helper: str, *args: ast.expr) -> ast.Call:
-    return ast.Call(func=ast.Name(helper, ast.Load()), args=list(args), keywords=[])
-
-
-def _rewrite(node: ast.AST, called: set[str]) -> ast.AST:
-    """Check one node against the whitelist and route guarded operations through the helpers."""
-    match node:
-        case ast.Constant() | ast.Name(ctx=ast.Load()) if not getattr(node, "id", "x").startswith("_"):
-            return node
-        case ast.Attribute(value=ast.Name() as base, attr=attr, ctx=ast.Load()) if not attr.startswith("_") \
-                and attr not in ("format", "format_map"):
-            return ast.Attribute(_rewrite(base, called), attr, ast.Load())
-        case ast.BoolOp(op=op, values=values):
-            return ast.BoolOp(op, [_rewrite(v, called) for v in values])
-        case ast.UnaryOp(op=ast.Not() | ast.USub() | ast.UAdd() as op, operand=operand):
-            return ast.UnaryOp(op, _rewrite(operand, called))
-        case ast.Compare(left=left, ops=ops, comparators=rights):
-            return ast.Compare(_rewrite(left, called), ops, [_rewrite(r, called) for r in rights])
-        case ast.BinOp(left=left, op=ast.Add() | ast.Sub() as op, right=right):
-            return ast.BinOp(_rewrite(left, called), op, _rewrite(right, called))
-        case ast.BinOp(left=left, op=op, right=right) if type(op) in _ARITHMETIC:
-            return _helper_call("_fast_arith_", ast.Name(f"_op_{type(op).__name__}", ast.Load()),
-                                _rewrite(left, called), _rewrite(right, called))
-        case ast.IfExp(test=test, body=body, orelse=orelse):
-            return ast.IfExp(_rewrite(test, called), _rewrite(body, called), _rewrite(orelse, called))
-        case ast.Tuple(elts=elts, ctx=ast.Load()) | ast.List(elts=elts, ctx=ast.Load()) | ast.Set(elts=elts):
-            return type(node)(elts=[_rewrite(e, called) for e in elts], **({"ctx": ast.Load()}
-                                                                          if not isinstance(node, ast.Set) else {}))
-        case ast.Subscript(value=value, slice=index, ctx=ast.Load()) if not isinstance(index, ast.Slice):
-            return ast.Subscript(_rewrite(value, called), _rewrite(index, called), ast.Load())
-        case ast.Call(func=ast.Name(id=name), args=args, keywords=[]) if name in _FAST_FUNCTIONS:
-            called.add(name)
-            return _helper_call("_fast_call_", ast.Constant(name), *[_rewrite(a, called) for a in args])
-        case ast.Call(func=ast.Attribute(value=ast.Name() as base, attr=name), args=args, keywords=[]) \
-                if name in _FAST_METHOD_NAMES:
-            return _helper_call("_fast_method_", _rewrite(base, called), ast.Constant(name),
-                                *[_rewrite(a, called) for a in args])
-    raise _Refused()
-
-
-for _op_type, _function in _ARITHMETIC.items():
-    _FAST_GLOBALS[f"_op_{_op_type.__name__}"] = _function
-_HELPERS = tuple(name for name in _FAST_GLOBALS if name != "__builtins__")
-
-
-@dataclass(frozen=True)
-class FastExpression:
-    """An expression proven cheap, compiled for in-process evaluation."""
-
-    code: Any
-    called: frozenset[str]
-
-    def evaluate(self, context: Mapping[str, Any], external: Mapping[str, Any] | None = None) -> Any:
-        """The expression's value; raises _NotFast when only the sandbox can decide."""
-        names = ChainMap(context, external) if external else context
-        if any(name in names for name in _HELPERS) or any(name in names for name in self.called):
-            raise _NotFast()
-        try:
-            return eval(self.code, _FAST_GLOBALS, names)  # noqa: S307 - whitelisted tree, see _rewrite
-        except (_NotFast, NameError):
-            raise _NotFast() from None
-        except Exception as err:
-            raise ScriptError(type(err).__name__, str(err), 1) from err
-
-
-@lru_cache(maxsize=4096)
-def fast_expression(source: str) -> FastExpression | None:
-    """The compiled fast-path form of `source`, or None if it must run in the sandbox."""
-    if len(source) > _FAST_MAX_SOURCE:
-        return None
-    try:
-        tree = ast.parse(source.strip(), SCRIPT_FILENAME, "eval")
-        called: set[str] = set()
-        body = ast.fix_missing_locations(ast.Expression(_rewrite(tree.body, called)))
-    except (SyntaxError, _Refused, RecursionError):
-        return None
-    return FastExpression(compile(body, SCRIPT_FILENAME, "eval"), frozenset(called))
-
-
-# --- SpiffWorkflow -----------------------------------------------------------------------------------------------
-def _raise_at_line(err: SandboxError, line: int) -> NoReturn:
-    # SpiffWorkflow takes a script's failing line from the traceback frame named "<string>"
-    # (PythonScriptEngine.get_error_line_number_and_content), so re-raise from such a frame at that line.
-    exec(compile("\n" * (line - 1) + "raise err", SCRIPT_FILENAME, "exec"), {"err": err})  # noqa: S102
-    raise err
-
-
-class IsolatedEnvironment(BasePythonScriptEngineEnvironment):
-    """A SpiffWorkflow script environment: cheap conditions in-process, everything else in the sandbox pool.
-
-    `effects` are replayed here after a successful run; `on_output` receives a run's print() lines."""
-
-    def __init__(self, pool: SandboxPool, effects: Effects | None = None,
-                 on_output: Callable[[tuple[str, ...]], None] | None = None, fast_path: bool = True):
-        super().__init__({})
-        self.pool, self.effects, self.on_output, self.fast_path = pool, effects or Effects(), on_output, fast_path
-
-    def evaluate(self, expression, context, external_context=None):
-        fast = fast_expression(expression) if self.fast_path else None
-        if fast is not None:
-            try:
-                return fast.evaluate(context, external_context)
-            except _NotFast:
-                pass
-        result = self.pool.run("eval", expression, context, external_context, self.effects.names)
-        self._after(result)
-        return result.value
-
-    def execute(self, script, context, external_context=None):
-        try:
-            result = self.pool.run("exec", script, context, external_context, self.effects.names)
-            self._after(result)
-        except ScriptError as err:
-            if err.line_number > 0:
-                _raise_at_line(err, err.line_number)
-            raise
-        for name in [name for name in context if name not in result.context]:
-            del context[name]
-        context.update(result.context)
-        return True
-
-    def _after(self, result: ScriptResult) -> None:
-        if result.output and self.on_output is not None:
-            self.on_output(result.output)
-        self.effects.replay(result.effects)
-
-
-# --- the benchmark -----------------------------------------------------------------------------------------------
-_BENCH_SCRIPT = ("total = sum(line['price'] * line['qty'] for line in lines)\n"
-                 "vip = total > 100 and customer['tier'] in ('gold', 'silver')\n"
-                 "label = 'n=%d' % len(lines)\n")
-_BENCH_CONDITION = 'severity == "high" and category in ("safety", "billing")'
-
-
-def _rate(n: int, run: Callable[[], Any]) -> float:
-    run()
-    started = time.perf_counter()
-    for _ in range(n):
-        run()
-    return n / (time.perf_counter() - started)
-
-
-def bench_scripts(n: int = 1000) -> dict[str, float]:
-    """Runs per second: a small script in-process (plain RestrictedPython exec) and isolated; a condition on the
-    fast path and (forced) in the sandbox."""
-    from RestrictedPython import compile_restricted
-
-    from .sandbox_child import _base_globals
-
-    context = {"lines": [{"price": 12.5, "qty": i % 4 + 1} for i in range(10)], "customer": {"tier": "gold"},
-               "severity": "high", "category": "billing", "note": "x" * 200}
-    base = _base_globals(Policy().as_json())
-    code = compile_restricted(_BENCH_SCRIPT, SCRIPT_FILENAME, "exec")
-    with SandboxPool(SandboxLimits(pool_size=1)) as pool:
-        environment = IsolatedEnvironment(pool)
-        slow = IsolatedEnvironment(pool, fast_path=False)
-        return {
-            "in_process_scripts_per_s": _rate(n, lambda: exec(code, {**base, **context})),  # noqa: S102
-            "isolated_scripts_per_s": _rate(n, lambda: environment.execute(_BENCH_SCRIPT, dict(context))),
-            "fast_path_conditions_per_s": _rate(n, lambda: environment.evaluate(_BENCH_CONDITION, context)),
-            "isolated_conditions_per_s": _rate(n, lambda: slow.evaluate(_BENCH_CONDITION, context)),
-        }

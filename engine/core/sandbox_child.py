@@ -114,10 +114,9 @@ def read_frame(fd: int) -> bytes | None:
 
 
 # --- the policy ------------------------------------------------------------------------------------------------
-# The names below mirror the in-process rules of engine/core/scripts.py (RestrictedPython's safe_builtins minus
-# __import__/setattr/delattr, plus the listed extras; datetime, date and timedelta as values). Both places must
-# stay the same until the wiring step folds them into one; only the operator guard and the line tracer of
-# scripts.py are left out here, because the kernel limits replace them.
+# The one list of what scripts, conditions and DMN expressions may use (RestrictedPython's safe_builtins minus
+# __import__/setattr/delattr, plus the listed extras; datetime, date and timedelta as values). The fast path of
+# conditions.py allows a subset of it.
 DEFAULT_EXTRA_BUILTINS = ("min", "max", "sum", "any", "all", "sorted", "enumerate", "zip", "map", "filter", "list",
                           "dict", "set", "reversed", "round", "abs", "len")
 DEFAULT_REMOVED_BUILTINS = ("__import__", "setattr", "delattr")

@@ -1,206 +1,193 @@
-"""Sandboxed evaluation of BPMN script tasks, conditions and DMN expressions.
+"""BPMN scripts, conditions and DMN expressions for SpiffWorkflow, run isolated in the sandbox pool.
 
-SpiffWorkflow runs expressions with plain ``eval``/``exec``; a deployed model is untrusted code, so every
-expression here is compiled by RestrictedPython (no imports, no dunder or private attribute access, no
-``open``/``eval``/``exec``), runs with a small allow-list of builtins, and is stopped when it runs longer
-than its time budget or builds a huge value in one operation.
+A deployed model is untrusted code: SpiffWorkflow would run it with plain ``eval``/``exec``. Here every script
+goes to a sandbox process (sandbox.py: RestrictedPython inside, CPU and memory capped by the kernel) and only
+conditions proven cheap run in this process (conditions.py). What a script may use is `sandbox_child.Policy`,
+the one list of builtins and values; `notify(...)` is an effect replayed here, and `print()` lines go to the
+instance's audit trail through `ScriptRun`.
 """
 
 from __future__ import annotations
 
-import ast
-import datetime as _datetime
-import math
-import sys
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
-from RestrictedPython import RestrictingNodeTransformer, compile_restricted, safe_builtins
-from RestrictedPython.Eval import default_guarded_getitem
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safer_getattr,
-)
+from RestrictedPython import compile_restricted
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from engine.core.outbox import notify
+from engine.core.conditions import ExpressionFailed, NotFast, fast_expression
+from engine.core.sandbox import Effects, SandboxError, SandboxLimits, SandboxPool, ScriptError, ScriptResult
+from engine.core.sandbox_child import SCRIPT_FILENAME, Policy
 
-# SpiffWorkflow looks for this file name in tracebacks to report the failing line of a script.
-SCRIPT_FILENAME = "<string>"
-DEFAULT_TIME_LIMIT = 1.0
-MAX_SEQUENCE = 1_000_000
-MAX_POWER_DIGITS = 10_000
+MAX_OUTPUT_EVENTS = 20  # print() output kept per unit of work, in events of at most 50 lines / 4 KB each
 
 
 class SandboxViolation(Exception):
-    """A script broke a sandbox rule (forbidden construct, time or size budget)."""
-
-
-class _GuardedOperators(RestrictingNodeTransformer):
-    """RestrictedPython's policy plus guards on operators that can build huge values in one step."""
-
-    _GUARDED = {ast.Pow: "pow", ast.Mult: "mul", ast.LShift: "lshift"}
-
-    def visit_BinOp(self, node):
-        node = self.node_contents_visit(node)
-        name = self._GUARDED.get(type(node.op))
-        if name is None:
-            return node
-        call = ast.Call(func=ast.Name("_binop_guard_", ast.Load()),
-                        args=[ast.Constant(name), node.left, node.right], keywords=[])
-        return ast.fix_missing_locations(ast.copy_location(call, node))
-
-    def visit_AugAssign(self, node):
-        if type(node.op) in self._GUARDED:
-            self.error(node, "Augmented assignment with *, ** or << is not allowed in scripts; "
-                             "write `x = x * y` instead.")
-        return super().visit_AugAssign(node)
-
-
-def _size(value: Any) -> int | None:
-    return len(value) if isinstance(value, str | bytes | list | tuple) else None
-
-
-def _binop_guard(op: str, left: Any, right: Any) -> Any:
-    if op == "pow":
-        if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
-            if right * math.log10(abs(left)) > MAX_POWER_DIGITS:
-                raise SandboxViolation(f"result of ** would exceed {MAX_POWER_DIGITS} digits")
-        return left**right
-    if op == "lshift":
-        if isinstance(right, int) and right > MAX_POWER_DIGITS * 4:
-            raise SandboxViolation("shift too large")
-        return left << right
-    for seq, times in ((left, right), (right, left)):
-        size = _size(seq)
-        if size is not None and isinstance(times, int) and size * times > MAX_SEQUENCE:
-            raise SandboxViolation(f"sequence of more than {MAX_SEQUENCE} items")
-    return left * right
-
-
-def _inplace(op: str, left: Any, right: Any) -> Any:
-    if op == "+=":
-        return left + right
-    if op == "-=":
-        return left - right
-    if op == "/=":
-        return left / right
-    if op == "//=":
-        return left // right
-    if op == "%=":
-        return left % right
-    raise SandboxViolation(f"operator {op} is not allowed in scripts")
+    """A script breaks a RestrictedPython rule (found when it is compiled, e.g. at deploy)."""
 
 
 @lru_cache(maxsize=4096)
 def compile_expression(source: str, mode: str):
-    """Compile once per distinct expression; RestrictedPython reports rule breaks as SyntaxError."""
+    """Compile under the sandbox's rules; a rule break raises `SandboxViolation` with RestrictedPython's reasons."""
     try:
-        return compile_restricted(source, SCRIPT_FILENAME, mode, policy=_GuardedOperators)
+        return compile_restricted(source, SCRIPT_FILENAME, mode)
     except SyntaxError as err:
         reasons = err.args[0] if err.args and isinstance(err.args[0], tuple | list) else err.args
         raise SandboxViolation("; ".join(str(r) for r in reasons) or str(err)) from err
 
 
-_ALLOWED_BUILTINS = {
-    **safe_builtins,
-    "min": min, "max": max, "sum": sum, "any": any, "all": all, "sorted": sorted, "enumerate": enumerate,
-    "zip": zip, "map": map, "filter": filter, "list": list, "dict": dict, "set": set, "reversed": reversed,
-    "round": round, "abs": abs, "len": len,
-}
-_ALLOWED_BUILTINS.pop("__import__", None)
-_ALLOWED_BUILTINS.pop("setattr", None)
-_ALLOWED_BUILTINS.pop("delattr", None)
+# --- what one unit of work's scripts printed ---------------------------------------------------------------------
+@dataclass
+class ScriptRun:
+    """Collects the print() output of the scripts one unit of work runs, with the element that printed it."""
 
-_RESERVED = {
-    "__builtins__", "_getattr_", "_getitem_", "_getiter_", "_write_", "_iter_unpack_sequence_",
-    "_unpack_sequence_", "_inplacevar_", "_binop_guard_", "_print_", "_apply_",
-}
+    output: list[tuple[str | None, tuple[str, ...]]] = field(default_factory=list)
+    element_id: str | None = None
 
+    def __enter__(self) -> ScriptRun:
+        self._token = _current.set(self)
+        return self
 
-class _Deadline:
-    """A line tracer that stops sandboxed code once its time budget is spent (works in any thread)."""
+    def __exit__(self, *exc) -> None:
+        _current.reset(self._token)
 
-    def __init__(self, seconds: float):
-        self.until = time.monotonic() + seconds
-        self.seconds = seconds
-        self.ticks = 0
-
-    def __call__(self, frame, event, arg):
-        if frame.f_code.co_filename != SCRIPT_FILENAME:
-            return None
-        return self._local
-
-    def _local(self, frame, event, arg):
-        self.ticks += 1
-        if self.ticks & 0xFF == 0 and time.monotonic() > self.until:
-            raise SandboxViolation(f"script ran longer than {self.seconds:g}s and was stopped")
-        return self._local
+    def printed(self, lines: tuple[str, ...]) -> None:
+        if len(self.output) < MAX_OUTPUT_EVENTS:
+            self.output.append((self.element_id, lines))
 
 
-class SandboxEnvironment(BasePythonScriptEngineEnvironment):
-    """Runs task scripts and conditions under RestrictedPython with a time budget."""
+_current: ContextVar[ScriptRun | None] = ContextVar("clientflow_script_run", default=None)
 
-    def __init__(self, functions: dict[str, Callable] | None = None, time_limit: float = DEFAULT_TIME_LIMIT):
-        base = {"datetime": _datetime.datetime, "timedelta": _datetime.timedelta, "date": _datetime.date,
-                "notify": notify}
-        super().__init__({**base, **(functions or {})})
-        self.time_limit = time_limit
 
-    def _globals(self, context: dict, external_context: dict | None) -> dict:
-        return {
-            "__builtins__": _ALLOWED_BUILTINS,
-            "_getattr_": safer_getattr,
-            "_getitem_": default_guarded_getitem,
-            "_getiter_": iter,
-            "_write_": full_write_guard,
-            "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-            "_unpack_sequence_": guarded_unpack_sequence,
-            "_inplacevar_": _inplace,
-            "_binop_guard_": _binop_guard,
-            **self.globals,
-            **(external_context or {}),
-            **context,
-        }
+def _printed(lines: tuple[str, ...]) -> None:
+    run = _current.get()
+    if run is not None:
+        run.printed(lines)
 
-    def _run(self, code, namespace: dict):
-        deadline = _Deadline(self.time_limit)
-        previous = sys.gettrace()
-        sys.settrace(deadline)
-        try:
-            return eval(code, namespace)  # noqa: S307 - code was compiled by RestrictedPython
-        finally:
-            sys.settrace(previous)
+
+# --- SpiffWorkflow -----------------------------------------------------------------------------------------------
+def _raise_at_line(err: SandboxError, line: int) -> NoReturn:
+    # SpiffWorkflow takes a script's failing line from the traceback frame named "<string>"
+    # (PythonScriptEngine.get_error_line_number_and_content), so re-raise from such a frame at that line.
+    exec(compile("\n" * (line - 1) + "raise err", SCRIPT_FILENAME, "exec"), {"err": err})  # noqa: S102
+    raise err
+
+
+class IsolatedEnvironment(BasePythonScriptEngineEnvironment):
+    """A SpiffWorkflow script environment: cheap conditions in-process, everything else in the sandbox pool.
+
+    `effects` are replayed here after a successful run; `on_output` receives a run's print() lines."""
+
+    def __init__(self, pool: SandboxPool, effects: Effects | None = None,
+                 on_output: Callable[[tuple[str, ...]], None] | None = None, fast_path: bool = True):
+        super().__init__({})
+        self.pool, self.effects, self.on_output, self.fast_path = pool, effects or Effects(), on_output, fast_path
 
     def evaluate(self, expression, context, external_context=None):
-        return self._run(compile_expression(expression, "eval"), self._globals(context, external_context))
+        fast = fast_expression(expression) if self.fast_path else None
+        if fast is not None:
+            try:
+                return fast.evaluate(context, external_context)
+            except NotFast:
+                pass
+            except ExpressionFailed as failed:
+                raise ScriptError(type(failed.error).__name__, str(failed.error), 1) from failed.error
+        result = self.pool.run("eval", expression, context, external_context, self.effects.names)
+        self._after(result)
+        return result.value
 
     def execute(self, script, context, external_context=None):
-        namespace = self._globals(context, external_context)
-        before = set(namespace)
-        self._run(compile_expression(script, "exec"), namespace)
-        hidden = _RESERVED | set(self.globals) | set(external_context or {})
-        for name in list(context):
-            if name not in namespace:
-                del context[name]
-        for name, value in namespace.items():
-            if name in hidden and name not in context:
-                continue
-            if callable(value) or type(value).__name__ == "module":
-                if name not in before:
-                    continue
-                if name in hidden:
-                    continue
-            context[name] = value
+        try:
+            result = self.pool.run("exec", script, context, external_context, self.effects.names)
+            self._after(result)
+        except ScriptError as err:
+            if err.line_number > 0:
+                _raise_at_line(err, err.line_number)
+            raise
+        for name in [name for name in context if name not in result.context]:
+            del context[name]
+        context.update(result.context)
         return True
 
+    def _after(self, result: ScriptResult) -> None:
+        if result.output and self.on_output is not None:
+            self.on_output(result.output)
+        self.effects.replay(result.effects)
 
-def script_engine(functions: dict[str, Callable] | None = None,
-                  time_limit: float = DEFAULT_TIME_LIMIT) -> PythonScriptEngine:
-    """A SpiffWorkflow script engine that runs everything in the sandbox."""
-    return PythonScriptEngine(environment=SandboxEnvironment(functions, time_limit))
+
+class SandboxedScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's script engine, remembering which element runs (for print() output) and refusing service
+    calls with a clear error (SpiffWorkflow's own error path for them raises a NameError)."""
+
+    def evaluate(self, task, expression, external_context=None):
+        with _running(task):
+            return super().evaluate(task, expression, external_context)
+
+    def execute(self, task, script, external_context=None):
+        with _running(task):
+            return super().execute(task, script, external_context)
+
+    def call_service(self, task, **kwargs):
+        operation = kwargs.get("operation_name") or getattr(task.task_spec, "operation_name", None) or "?"
+        raise WorkflowTaskException(f"service task calls are not supported (operation {operation!r}); use a "
+                                    "script task", task=task)
+
+
+class _running:
+    def __init__(self, task):
+        self.run = _current.get()
+        self.element_id = getattr(task.task_spec, "bpmn_id", None) if task is not None else None
+
+    def __enter__(self) -> None:
+        if self.run is not None:
+            self.previous, self.run.element_id = self.run.element_id, self.element_id
+
+    def __exit__(self, *exc) -> None:
+        if self.run is not None:
+            self.run.element_id = self.previous
+
+
+def script_engine(pool: SandboxPool, effects: dict[str, Callable[..., Any]]) -> SandboxedScriptEngine:
+    """A SpiffWorkflow script engine running everything through `pool`; `effects` act in this process."""
+    return SandboxedScriptEngine(environment=IsolatedEnvironment(pool, Effects(effects), on_output=_printed))
+
+
+# --- the benchmark -----------------------------------------------------------------------------------------------
+_BENCH_SCRIPT = ("total = sum(line['price'] * line['qty'] for line in lines)\n"
+                 "vip = total > 100 and customer['tier'] in ('gold', 'silver')\n"
+                 "label = 'n=%d' % len(lines)\n")
+_BENCH_CONDITION = 'severity == "high" and category in ("safety", "billing")'
+
+
+def _rate(n: int, run: Callable[[], Any]) -> float:
+    run()
+    started = time.perf_counter()
+    for _ in range(n):
+        run()
+    return n / (time.perf_counter() - started)
+
+
+def bench_scripts(n: int = 1000) -> dict[str, float]:
+    """Runs per second: a small script in-process (plain RestrictedPython exec, no limits) and isolated; a
+    condition on the fast path and (forced) in the sandbox."""
+    from engine.core.sandbox_child import _base_globals
+
+    context = {"lines": [{"price": 12.5, "qty": i % 4 + 1} for i in range(10)], "customer": {"tier": "gold"},
+               "severity": "high", "category": "billing", "note": "x" * 200}
+    base = _base_globals(Policy().as_json())
+    code = compile_expression(_BENCH_SCRIPT, "exec")
+    with SandboxPool(SandboxLimits(pool_size=1)) as pool:
+        environment = IsolatedEnvironment(pool)
+        slow = IsolatedEnvironment(pool, fast_path=False)
+        return {
+            "in_process_scripts_per_s": _rate(n, lambda: exec(code, {**base, **context})),  # noqa: S102
+            "isolated_scripts_per_s": _rate(n, lambda: environment.execute(_BENCH_SCRIPT, dict(context))),
+            "fast_path_conditions_per_s": _rate(n, lambda: environment.evaluate(_BENCH_CONDITION, context)),
+            "isolated_conditions_per_s": _rate(n, lambda: slow.evaluate(_BENCH_CONDITION, context)),
+        }

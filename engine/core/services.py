@@ -14,9 +14,12 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import Engine as SqlEngine
 
 from engine.clock import Clock, SystemClock
+from engine.core import spiff
 from engine.core.db.database import WRITE_OPTION, session_factories
 from engine.core.definitions import ModelCache
-from engine.core.scripts import DEFAULT_TIME_LIMIT, script_engine
+from engine.core.outbox import notify
+from engine.core.sandbox import SandboxLimits, SandboxPool
+from engine.core.scripts import script_engine
 from engine.core.serializer import StateSerializer
 
 
@@ -113,6 +116,7 @@ class FormChecks(Protocol):
 
 
 SaveListener = Callable[[list[Any]], None]
+MAX_STATE_BYTES = 1024 * 1024
 
 
 class Services:
@@ -122,8 +126,10 @@ class Services:
     case (engine/README.md, "Layers")."""
 
     def __init__(self, sql_engine: SqlEngine, forms: FormChecks, *, clock: Clock | None = None,
-                 form_dirs: list[Path] | None = None, script_time_limit: float = DEFAULT_TIME_LIMIT,
-                 live_cache_size: int = 256):
+                 form_dirs: list[Path] | None = None, sandbox_limits: SandboxLimits | None = None,
+                 live_cache_size: int = 256, max_state_bytes: int = MAX_STATE_BYTES,
+                 max_variable_bytes: int = 256 * 1024):
+        spiff.lift_depth_limit()
         self.sql_engine = sql_engine
         self.write_session, self.read_session = session_factories(sql_engine)
         # Kept connections skip the pool's pre-ping: worth it on SQLite (a local file, where checkout costs as much
@@ -135,7 +141,12 @@ class Services:
         self.models = ModelCache()
         self.live = LiveWorkflows(live_cache_size)
         self.forms = forms
-        self.script_engine = script_engine(time_limit=script_time_limit)
+        # One pool of sandbox processes per Services (started on first use); disposing the SQL engine (app
+        # shutdown, tests) stops its processes, and a later script starts new ones.
+        self.sandbox = SandboxPool(sandbox_limits or SandboxLimits())
+        event.listen(sql_engine, "engine_disposed", lambda _engine: self.sandbox.release())
+        self.script_engine = script_engine(self.sandbox, {"notify": notify})
+        self.max_state_bytes, self.max_variable_bytes = max_state_bytes, max_variable_bytes
         self.serializer = StateSerializer()
         self._listeners: list[SaveListener] = []
 

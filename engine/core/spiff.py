@@ -7,11 +7,13 @@ tests/engine/core/test_spiff.py was run against: an upgrade that changes one of 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 
 def child_ids(task: Task) -> list[UUID]:
@@ -27,6 +29,26 @@ def parent_id(task: Task) -> UUID | None:
 def make_ready(task: Task) -> None:
     """Put a failed task back to READY so the next run tries it again (`clientflow retry`)."""
     task._set_state(TaskState.READY)
+
+
+def mark_failed(task: Task) -> None:
+    """Put a task that failed outside its own run (a timer whose due time does not evaluate) in ERROR."""
+    task._set_state(TaskState.ERROR)
+
+
+def make_waiting(task: Task) -> None:
+    """Put a failed waiting task (a timer) back to WAITING, so its due time is computed again."""
+    task._set_state(TaskState.WAITING)
+
+
+def lift_depth_limit() -> None:
+    """SpiffWorkflow's task iterators stop at depth 1,000 of the task tree, and a loop adds a level per element
+    it passes: after ~333 rounds of a three-element loop `get_tasks(state=READY)` no longer finds the ready task
+    and `is_completed()` says True. The limit only guards against trees we never build, so it is lifted."""
+    for iterator in (TaskIterator, BpmnTaskIterator):
+        defaults = list(iterator.__init__.__defaults__)
+        defaults[1] = sys.maxsize  # (end_at_spec, max_depth, ...)
+        iterator.__init__.__defaults__ = tuple(defaults)
 
 
 def internal(task: Task, key: str) -> Any:

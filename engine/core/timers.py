@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -47,40 +49,67 @@ def due_at(task) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def forget_due(task) -> None:
+    """Drop a timer's due time, so the next save computes it again (retry after a failed timer expression)."""
+    spiff.set_internal(task, **{_DUE: None})
+
+
 def anchor_due_times(workflow, waiting: list, now: datetime) -> None:
     """Give every newly waiting timer a due time counted from the engine clock, not SpiffWorkflow's.
 
     SpiffWorkflow compares its own `event_value` with the real time whenever timers are refreshed (after
     every step); we park that value in the far future so only `fire()` - called when the engine clock says
-    the timer is due - ever fires a timer. Our due time lives in internal data under `_DUE`."""
+    the timer is due - ever fires a timer. Our due time lives in internal data under `_DUE`. A timer whose
+    expression does not evaluate to an ISO 8601 value raises `WorkflowTaskException` naming it."""
     for task in waiting:
         if spiff.internal(task, _DUE):
             continue
-        definition = _timer_definition(task)
-        if isinstance(definition, DurationTimerEventDefinition):
-            expression = workflow.script_engine.evaluate(task, definition.expression)
-            parsed = TimerEventDefinition.parse_iso_duration(expression)
-            due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
-            spiff.set_internal(task, event_value=_NEVER.isoformat())
-        elif isinstance(definition, CycleTimerEventDefinition):
-            value = spiff.internal(task, "event_value")
-            if not value or value.get("cycles") == 0:
-                continue
-            expression = workflow.script_engine.evaluate(task, definition.expression)
-            _cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
-            if "/" in expression and not expression.split("/")[1].upper().startswith("P"):
-                due = start  # an explicit start date
-            else:
-                due = now + duration
-            value["next"] = _NEVER.isoformat()
-            spiff.set_internal(task, event_value=value)
+        try:
+            due = _due_time(workflow, task, now)
+        except WorkflowException as err:
+            if getattr(err, "task", None) is None:
+                err.task = task
+            raise
+        except Exception as err:  # noqa: BLE001 - any failure of a timer expression is that timer's error
+            raise WorkflowTaskException(f"timer {task.task_spec.bpmn_id}: {err.__class__.__name__}: {err}",
+                                        task=task, exception=err) from err
+        if due is not None:
+            spiff.set_internal(task, **{_DUE: due.astimezone(UTC).isoformat()})
+
+
+def _due_time(workflow, task, now: datetime) -> datetime | None:
+    definition = _timer_definition(task)
+    if isinstance(definition, DurationTimerEventDefinition):
+        expression = _text(workflow.script_engine.evaluate(task, definition.expression), "a duration")
+        parsed = TimerEventDefinition.parse_iso_duration(expression)
+        due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+        spiff.set_internal(task, event_value=_NEVER.isoformat())
+        return due
+    if isinstance(definition, CycleTimerEventDefinition):
+        value = spiff.internal(task, "event_value")
+        if not value or value.get("cycles") == 0:
+            return None
+        expression = _text(workflow.script_engine.evaluate(task, definition.expression), "a cycle")
+        _cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
+        if "/" in expression and not expression.split("/")[1].upper().startswith("P"):
+            due = start  # an explicit start date
         else:
-            value = spiff.internal(task, "event_value")
-            if value is None:
-                continue
-            due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else now
-            spiff.set_internal(task, event_value=_NEVER.isoformat())
-        spiff.set_internal(task, **{_DUE: due.astimezone(UTC).isoformat()})
+            due = now + duration
+        value["next"] = _NEVER.isoformat()
+        spiff.set_internal(task, event_value=value)
+        return due
+    value = spiff.internal(task, "event_value")
+    if value is None:
+        return None
+    due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else now
+    spiff.set_internal(task, event_value=_NEVER.isoformat())
+    return due
+
+
+def _text(value, kind: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"the timer expression gave {value!r}, not {kind} in ISO 8601 text")
+    return value
 
 
 def fire(workflow, task) -> None:

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.core import audit, business_time, definitions, facts, tasks, timers
+from engine.core import audit, business_time, definitions, facts, spiff, tasks, timers
 from engine.core import outbox as notifications
 from engine.core.db.database import connection_of
 from engine.core.db.models import ProcessInstance
@@ -31,12 +31,16 @@ from engine.core.rows import (
     load_row,
     tasks_with_row,
 )
-from engine.core.scripts import SandboxViolation
+from engine.core.sandbox import SandboxError, ScriptLimitExceeded
+from engine.core.sandbox import ScriptError as SandboxScriptError
+from engine.core.scripts import SandboxViolation, ScriptRun
 from engine.core.users import SYSTEM_USER, UserView, get_user
 from engine.errors import (
+    ClientflowError,
     ConcurrentUpdate,
     InstanceNotFound,
     InstanceNotRunning,
+    InvalidInput,
     ScriptError,
     TaskAlreadyCompleted,
     TaskNotFound,
@@ -77,6 +81,9 @@ class Work:
     open_tasks: dict[str, Any] | None = None
     snapshot: Snapshot | None = None
     listed: tuple = ()
+    ran: bool = False  # the engine ran (run_step), so the status follows the workflow
+    failed: ScriptError | None = None  # what stopped the instance in this unit of work
+    revert: bool = False  # the failure left no failed task: keep the last good state
 
     def __post_init__(self) -> None:
         self.listed = self.row.listed()
@@ -146,44 +153,94 @@ def _step_recorder(work: Work):
 
 
 def run_step(work: Work, step: Callable[[], None]) -> None:
-    """Run `step` then the engine; a script failure leaves the instance in `error` at the failing task."""
+    """Run `step` then the engine; any failure leaves the instance in `error` naming the element and reason.
+
+    A failure inside a task leaves that task in ERROR (`retry` runs it again); one outside every task (a data
+    mapping, a multi-instance collection, a message) keeps the instance's last good state. Domain errors raised
+    on purpose (a refused action) pass through and nothing is saved."""
+    work.ran = True
     try:
-        with work.outbox:
-            step()
-            work.workflow.do_engine_steps(did_complete_task=_step_recorder(work))
-            work.snapshot = snapshot(work.workflow)
-            timers.anchor_due_times(work.workflow, work.snapshot.waiting_timers, work.now)
-    except (SpiffWorkflowException, SandboxViolation) as err:
-        _mark_error(work, err)
+        with work.outbox, ScriptRun() as scripts:
+            try:
+                step()
+                work.workflow.do_engine_steps(did_complete_task=_step_recorder(work))
+                work.snapshot = snapshot(work.workflow)
+                timers.anchor_due_times(work.workflow, work.snapshot.waiting_timers, work.now)
+            finally:
+                for element_id, lines in scripts.output:
+                    work.record("script_output", element_id=element_id, lines=list(lines))
+    except ClientflowError:
+        raise
+    except Exception as err:  # noqa: BLE001 - every other failure is the instance's error, never the caller's
+        mark_error(work, err)
 
 
 def _script_error(err: Exception) -> ScriptError:
-    task = getattr(err, "task", None)
+    if isinstance(err, ScriptError):
+        return err
+    task = getattr(err, "task", None) or task_in_traceback(err)
     element_id = task.task_spec.bpmn_id if task is not None else getattr(err, "task_spec_id", None)
-    inner = getattr(err, "exception", None) or err
-    message = str(inner) if not isinstance(inner, WorkflowException) else str(inner.args[0] if inner.args else inner)
-    if isinstance(inner, SandboxViolation):
-        message = f"sandbox: {message}"
-    elif inner is not err:
-        message = f"{inner.__class__.__name__}: {message}"
+    inner = err
+    if isinstance(err, WorkflowException):  # SpiffWorkflow raises its wrapper inside `except` of the cause
+        inner = err.__cause__ or err.__context__ or err
+    if isinstance(inner, ScriptLimitExceeded):
+        message = str(inner)
+    elif isinstance(inner, SandboxScriptError):
+        message = f"sandbox: {inner.message}" if inner.error_type == "SandboxViolation" \
+            else f"{inner.error_type}: {inner.message}"
+    elif isinstance(inner, SandboxError | SandboxViolation):
+        message = f"sandbox: {inner}"
+    elif isinstance(inner, WorkflowException):
+        message = str(inner.args[0] if inner.args else inner)
+    else:
+        message = f"{inner.__class__.__name__}: {inner}"
     line = getattr(err, "line_number", None) or None
-    return ScriptError(message, element_id=element_id, line=line)
+    return ScriptError(message[:2000], element_id=element_id, line=line)
 
 
-def _mark_error(work: Work, err: Exception) -> None:
+def task_in_traceback(err: BaseException):
+    """The SpiffWorkflow task a raw exception was raised for (the innermost frame holding one), or None."""
+    found, tb = None, err.__traceback__
+    while tb is not None:
+        for name in ("my_task", "task"):
+            candidate = tb.tb_frame.f_locals.get(name)
+            if getattr(candidate, "task_spec", None) is not None and hasattr(candidate, "workflow"):
+                found = candidate
+        tb = tb.tb_next
+    return found
+
+
+def mark_error(work: Work, err: Exception) -> None:
+    """Put the instance in `error` for `err`; the task it names, if still open, is put in ERROR."""
     script_error = _script_error(err)
+    task = getattr(err, "task", None) or task_in_traceback(err)
+    if task is not None and not task.state & (TaskState.FINISHED_MASK | TaskState.PREDICTED_MASK):
+        spiff.mark_failed(task)  # failed outside its own run (a timer's due time, an event): retry takes it
+    work.failed = script_error
+    has_failed_task = task is not None and task.state == TaskState.ERROR
+    work.revert = work.row.id is not None and not has_failed_task and not snapshot(work.workflow).errors
     work.row.status = "error"
     work.row.error_message = script_error.message
     work.row.error_element_id = script_error.element_id
     work.row.error_line = script_error.line
+    if work.revert:
+        work.events = [e for e in work.events if e["kind"] == "script_output"]
     work.record("error", element_id=script_error.element_id, message=script_error.message,
-                line=script_error.line)
+                line=script_error.line, **({"kept": "last good state"} if work.revert else {}))
 
 
 def _status(workflow: BpmnWorkflow, snap: Snapshot) -> str:
-    if workflow.is_completed():
+    if snap.errors:
+        return "error"
+    if is_finished(workflow):
         return "completed" if workflow.success else "cancelled"
-    return "error" if snap.errors else "running"
+    return "running"
+
+
+def is_finished(workflow: BpmnWorkflow) -> bool:
+    """No task of the workflow is waiting, ready, running or predicted; checked over every task, not with
+    SpiffWorkflow's depth-limited tree walk (`is_completed`)."""
+    return not any(task.state & TaskState.NOT_FINISHED_MASK for task in workflow.tasks.values())
 
 
 def label_of(data: dict[str, Any]) -> str | None:
@@ -198,22 +255,35 @@ def save(services: Services, work: Work) -> SaveResult:
     """Write state and derived rows; the optimistic-lock UPDATE goes first, so a stale version changes nothing."""
     row, workflow, now, conn = work.row, work.workflow, work.now, work.conn
     hooks = hooks_of(services)
-    if work.snapshot is not None and row.status != "error":
+    if work.snapshot is not None and not work.revert:
         try:  # timers that name a calendar count business hours (engine/core/business_time.py)
             business_time.anchor(workflow, work.snapshot.waiting_timers, now, hooks.business_due)
-        except SpiffWorkflowException as err:
-            _mark_error(work, err)
+        except WorkflowException as err:
+            mark_error(work, err)
+    state = None
+    if not work.revert:
+        try:
+            state = _state_of(services, work)
+        except ScriptError as err:
+            if row.id is None:
+                raise InvalidInput(f"the instance cannot start: {err}") from err
+            mark_error(work, err)
+            work.revert = True
+    if work.revert:
+        return _save_error_only(services, work)
     snap = work.snapshot or snapshot(workflow)
     previous = row.status
-    if row.status != "error" or not snap.errors:
+    if work.failed is not None:
+        row.status = "error"
+    elif work.ran or row.status != "error":
         row.status = _status(workflow, snap)
-        if row.status != "error":
-            row.error_message = row.error_element_id = row.error_line = None
+    if row.status != "error":
+        row.error_message = row.error_element_id = row.error_line = None
     row.updated_at = now
     row.label = label_of(workflow.data) or label_of(last_data(workflow)) or row.label
     if row.status in ("completed", "cancelled") and row.ended_at is None:
         row.ended_at = now
-    _write_state(services, work, services.serializer.dumps(workflow))
+    _write_state(services, work, state)
     tasks.sync_rows(conn, row, snap.ready_human, now, work.open_tasks)
     new_timers = timers.sync_rows(conn, row.id, workflow, snap.waiting_timers, now, work.had_timers)
     outgoing = notifications.write_rows(conn, row.id, work.outbox.items, now) if row.status != "error" else []
@@ -224,6 +294,35 @@ def save(services: Services, work: Work) -> SaveResult:
         write_rows(conn, work)
     audit.insert(conn, work.events)
     return SaveResult(row.id, row.status, row.definition_id, new_timers, outgoing)
+
+
+def _state_of(services: Services, work: Work) -> str:
+    """The workflow's state as JSON; one that cannot be stored or is over the size limit is a `ScriptError`."""
+    try:
+        state = services.serializer.dumps(work.workflow)
+    except Exception as err:  # noqa: BLE001 - a value the serializer cannot hold, named in the message
+        raise ScriptError(f"the instance data cannot be saved: {err.__class__.__name__}: {err}",
+                          element_id=_last_element(work.workflow)) from err
+    if len(state) > services.max_state_bytes:
+        raise ScriptError(f"the instance state is {len(state) / 1_048_576:.1f} MB, over the "
+                          f"{services.max_state_bytes / 1_048_576:g} MB limit", element_id=_last_element(work.workflow))
+    return state
+
+
+def _last_element(workflow: BpmnWorkflow) -> str | None:
+    last = workflow.last_task
+    return last.task_spec.bpmn_id if last is not None else None
+
+
+def _save_error_only(services: Services, work: Work) -> SaveResult:
+    """Record the failure and keep the stored (last good) state and derived rows as they are."""
+    row = work.row
+    row.updated_at = work.now
+    state = SELECT_STATE.scalar(work.conn, {"instance_id": row.id})
+    work.listed = ()  # the status changed: write the indexed columns
+    _write_state(services, work, state)
+    audit.insert(work.conn, work.events)
+    return SaveResult(row.id, row.status, row.definition_id)
 
 
 def _write_state(services: Services, work: Work, state: str) -> None:
@@ -313,6 +412,8 @@ def change(services: Services, instance_id: int | None, actor: Actor, action: Ca
             workflow = work.workflow  # an action may replace it (erasure restores a rewritten state)
             saved = save(services, work)
             result = view(row)
+            if work.revert:
+                workflow = None  # changed by the failed action: never cached under the new version
     except (StaleDataError, OperationalError) as err:
         if isinstance(err, OperationalError) and "locked" not in str(err).lower() \
                 and "could not serialize" not in str(err).lower():
@@ -320,7 +421,8 @@ def change(services: Services, instance_id: int | None, actor: Actor, action: Ca
         raise ConcurrentUpdate(f"instance {instance_id} was changed by someone else; nothing was saved, "
                                "reload and try again") from err
     # On any other error the workflow object may be half-changed: it is simply not put back in the cache.
-    services.live.put(result.id, result.lock_version, workflow)
+    if workflow is not None:
+        services.live.put(result.id, result.lock_version, workflow)
     services.notify_saved([saved])
     return outcome, result
 

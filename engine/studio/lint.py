@@ -8,13 +8,12 @@ from __future__ import annotations
 import ast
 import builtins
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine.core import timer_values
 from engine.core.bundle import BPMN_NS, SPIFF_NS, build_model, parse_xml
 from engine.core.scripts import SandboxViolation, compile_expression
 from engine.errors import InvalidModel
@@ -32,9 +31,6 @@ SCOPES = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
 # Names every script and condition can use without a form or script setting them first.
 PROVIDED = frozenset({"reference", "datetime", "timedelta", "date", "notify", "True", "False", "None"})
 
-_DURATION = re.compile(r"^P(?=\d|T\d)(\d+([.,]\d+)?Y)?(\d+([.,]\d+)?M)?(\d+([.,]\d+)?W)?(\d+([.,]\d+)?D)?"
-                       r"(T(?=\d)(\d+([.,]\d+)?H)?(\d+([.,]\d+)?M)?(\d+([.,]\d+)?S)?)?$", re.IGNORECASE)
-_LOOKS_ISO = re.compile(r"^(R\d*/|P\d|PT\d|\d{4}-\d{2}-\d{2})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -101,9 +97,12 @@ def validate(files: dict[str, str], key: str | None, check_forms) -> list[Findin
         findings = [Finding("error", p.get("message") or str(err), p.get("element_id"), p.get("file"),
                             p.get("line"), "engine") for p in err.problems]
     try:
-        return findings + lint(files)
+        found = lint(files)
     except InvalidModel:
         return findings
+    # A static timer value the engine refuses is also a lint finding with the same message: report it once.
+    ours = {(f.element_id, f.message) for f in found}
+    return [f for f in findings if (f.element_id, f.message) not in ours] + found
 
 
 # -- user tasks -------------------------------------------------------------------------------------------
@@ -155,48 +154,18 @@ def timer_problems(doc: _Doc) -> list[Finding]:
 
 
 def timer_expression_problem(kind: str, expression: str) -> str | None:
-    """Why a timer expression (a Python expression, usually a quoted ISO 8601 string) is wrong, or None."""
+    """Why a timer expression (an ISO 8601 value, bare or quoted, or a Python expression) is wrong, or None."""
+    problem = timer_values.expression_problem(kind, expression)
+    if problem or timer_values.literal_value(expression) is not None:
+        return problem
     try:
-        value = ast.literal_eval(expression)
-    except (ValueError, SyntaxError):
-        if _LOOKS_ISO.match(expression):
-            return f"timer expression {expression} must be a quoted string: \"{expression}\""
+        ast.literal_eval(expression)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         try:
             compile_expression(expression, "eval")
         except SandboxViolation as err:
             return f"timer expression does not compile: {err}"
-        return None  # computed from process data when the timer starts
-    if not isinstance(value, str):
-        return f"timer expression {expression} is not a text value"
-    checks = {"timeDuration": _check_duration, "timeDate": _check_date, "timeCycle": _check_cycle}
-    return checks[kind](value)
-
-
-def _check_duration(value: str) -> str | None:
-    if not _DURATION.match(value):
-        return f"{value!r} is not an ISO 8601 duration (examples: \"PT1H\", \"P2D\", \"P1DT12H\")"
-    return None
-
-
-def _check_date(value: str) -> str | None:
-    try:
-        TimerEventDefinition.get_datetime(value)
-    except ValueError:
-        return f"{value!r} is not an ISO 8601 date-time (example: \"2030-01-31T09:00:00+00:00\")"
-    return None
-
-
-def _check_cycle(value: str) -> str | None:
-    parts = value.split("/")
-    if not (2 <= len(parts) <= 3 and re.fullmatch(r"R\d*", parts[0], re.IGNORECASE)):
-        return f"{value!r} is not an ISO 8601 repeating interval (example: \"R3/PT1H\")"
-    durations = [p for p in parts[1:] if p.upper().startswith("P")]
-    if not durations or any(_check_duration(d) for d in durations):
-        return f"{value!r} is not an ISO 8601 repeating interval (example: \"R3/PT1H\")"
-    for date in (p for p in parts[1:] if not p.upper().startswith("P")):
-        if _check_date(date):
-            return f"{value!r} has an invalid start or end date {date!r}"
-    return None
+    return None  # a literal checked above, or computed from process data when the timer starts
 
 
 # -- gateways and conditions --------------------------------------------------------------------------------

@@ -111,7 +111,9 @@ def test_fields_set_by_scripts_rules_and_comprehension_names_count_as_set():
 @pytest.mark.parametrize("kind, expression, problem", [
     ("timeDuration", '"PT1H"', None),
     ("timeDuration", '"P1DT12H"', None),
-    ("timeDuration", "PT1H", 'must be a quoted string: "PT1H"'),
+    ("timeDuration", "PT1H", None),  # bare ISO 8601, as Camunda writes it
+    ("timeDuration", "P1H", "is not an ISO 8601 duration"),
+    ("timeCycle", "R3/PT1H", None),
     ("timeDuration", '"PT"', "is not an ISO 8601 duration"),
     ("timeDuration", '"1 hour"', "is not an ISO 8601 duration"),
     ("timeDuration", '"P1H"', "is not an ISO 8601 duration"),

@@ -58,7 +58,7 @@ def test_flow_to_missing_element_names_the_flow(engine):
 def test_not_a_bpmn_file(engine, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("hello")
-    with pytest.raises(InvalidModel, match="expected a .bpmn file"):
+    with pytest.raises(InvalidModel, match=r"expected a .bpmn \(or .bpmn20.xml\) file"):
         engine.deploy(text)
     with pytest.raises(InvalidModel, match="no such file"):
         engine.deploy(tmp_path / "missing.bpmn")

@@ -47,9 +47,9 @@ def quick_engine(app_config, database_url):
     ("import os", "__import__ not found"),
     ("x = eval('1 + 1')", "Eval calls are not allowed"),
     ("x = getattr(1, 'real')", "name 'getattr' is not defined"),
-    ("x = 10 ** 10 ** 10", "digits"),
-    ("x = 'a' * 10 ** 9", "sequence of more than"),
-    ("n = 0\nwhile True:\n    n = n + 1", "longer than"),
+    ("x = 10 ** 10 ** 10", "script exceeded"),
+    ("x = 'a' * 10 ** 9", "script exceeded"),
+    ("n = 0\nwhile True:\n    n = n + 1", "script exceeded"),
 ])
 def test_escapes_stop_the_instance_with_script_error(quick_engine, script, expected):
     deploy_script(quick_engine, script)

@@ -19,16 +19,9 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from engine.core.sandbox import (
-    Effects,
-    IsolatedEnvironment,
-    SandboxLimits,
-    SandboxPool,
-    ScriptError,
-    ScriptLimitExceeded,
-    bench_scripts,
-    fast_expression,
-)
+from engine.core.conditions import fast_expression
+from engine.core.sandbox import Effects, SandboxLimits, SandboxPool, ScriptError, ScriptLimitExceeded
+from engine.core.scripts import IsolatedEnvironment, bench_scripts
 
 CPU = r"script exceeded 1 s CPU"
 MEMORY = r"script exceeded 256 MB"

@@ -1,1 +1,0 @@
-"""Case work above the kernel: who supervises a lane, assigning tasks, the staff inbox query, saved inbox views."""
