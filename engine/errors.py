@@ -27,6 +27,10 @@ class UserNotFound(NotFound):
     """No user with that name."""
 
 
+class SavedViewNotFound(NotFound):
+    """No saved inbox view with that id for that user."""
+
+
 class InvalidModel(ClientflowError):
     """A BPMN/DMN/form file cannot be deployed; names the file, element and line when known."""
 
@@ -102,3 +106,16 @@ class MigrationRefused(ClientflowError):
     def __init__(self, message: str, reasons: list[str] | None = None):
         self.reasons = reasons or [message]
         super().__init__(message)
+
+
+class ClientNotFound(NotFound):
+    """No client record with that id."""
+
+
+class InvalidClientData(InvalidTaskData):
+    """A client record change failed validation; `errors` maps field name to messages, and nothing was saved."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        summary = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in sorted(errors.items()))
+        self.args = (f"invalid client data: {summary}",)

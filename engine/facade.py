@@ -11,6 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine as SqlEngine
 
 from engine.camunda.feature import Camunda
+from engine.casework import assignment, saved_views
+from engine.casework import inbox as inbox_query
+from engine.casework.supervision import Supervision
+from engine.clients import ClientService, ConsentGate
 from engine.clock import Clock
 from engine.core import actions, audit, definitions, migration, reads, tasks, timers, unit_of_work
 from engine.core.archive import check_files
@@ -39,10 +43,12 @@ class Engine:
     def __init__(self, sql_engine: SqlEngine, *, clock: Clock | None = None, form_dirs: list[Path] | None = None,
                  script_time_limit: float = 1.0, script_memory_mb: int = 256, script_wall_seconds: float = 2.0,
                  sandbox_processes: int = 2, max_state_bytes: int = MAX_STATE_BYTES,
-                 max_variable_bytes: int = 256 * 1024, live_cache_size: int = 256):
+                 max_variable_bytes: int = 256 * 1024, live_cache_size: int = 256,
+                 lane_supervisors: dict[str, list[str]] | None = None):
         """`script_*` and `sandbox_processes` bound each script run (docs/sandbox.md); `max_state_bytes` bounds an
         instance's saved state and `max_variable_bytes` one value given by a form or the API."""
         self.forms = FormService()
+        self.supervision = Supervision.of(lane_supervisors)  # who sees a lane's team view (engine/casework)
         limits = SandboxLimits(cpu_seconds=script_time_limit, memory_mb=script_memory_mb,
                                wall_seconds=max(script_wall_seconds, script_time_limit), pool_size=sandbox_processes)
         self.services = Services(sql_engine, self.forms, clock=clock, form_dirs=form_dirs, sandbox_limits=limits,
@@ -57,6 +63,8 @@ class Engine:
         self.write_connection, self.quick_read = services.write_connection, services.quick_read
         self.handoffs = Handoffs(self)
         self.on_save(self.handoffs)  # models may start other processes (engine/handoffs.py)
+        self.clients = ClientService(services)  # the client record (engine/clients)
+        hooks_of(services).row_writers.append(ConsentGate())  # consent and corrected addresses on outgoing mail
         self.camunda = Camunda(self.services)  # Camunda 7 models, JUEL, handlers, external tasks (engine/camunda)
         self.sla = SlaService()  # business calendars and SLA clocks (engine/sla, docs/sla.md)
         hooks_of(services).business_due = self.sla.business_due
@@ -125,7 +133,9 @@ class Engine:
 
     # -- instances ------------------------------------------------------------------------------------------
     def start(self, key: str, data: dict[str, Any] | None = None, by: str | None = None) -> InstanceView:
-        return actions.start(self.services, key, data or {}, by)
+        started = actions.start(self.services, key, data or {}, by)
+        self.clients.after_start(started.id, data or {}, started.started_by)  # link (or create) its client
+        return started
 
     def instance(self, instance_id: int) -> InstanceView:
         with self.read_session() as session:
@@ -192,7 +202,10 @@ class Engine:
 
     def complete(self, task_id: str, data: dict[str, Any] | None = None, by: str | None = None,
                  expected_version: int | None = None) -> InstanceView:
-        return actions.complete(self.services, task_id, data or {}, by, expected_version)
+        done = actions.complete(self.services, task_id, data or {}, by, expected_version)
+        if data and self.clients.wants_detail(done.id, data):  # onboarding details reach the client record
+            self.clients.after_complete(done.id, data, self.instance_detail(done.id), by)
+        return done
 
     def task_form(self, task_id: str) -> tuple[type | None, dict[str, Any]]:
         """The WTForms class of an open task's form (None when it has none) and the values it opens with."""
@@ -210,6 +223,48 @@ class Engine:
     def task_context(self, task_id: str) -> dict[str, Any]:
         """The data a task's form may show (its current task data)."""
         return reads.task_data(self.services, task_id)
+
+    # -- case work: team view, assignment, inbox search and saved views (engine/casework) ----------------------
+    def inbox(self, user: str, query: inbox_query.InboxQuery, limit: int | None = None,
+              offset: int = 0) -> list[TaskView]:
+        """The open tasks an inbox page lists for `user`: searched, filtered and sorted as `query` says."""
+        with self.sql_engine.connect() as conn:
+            viewer = get_user(conn, user)
+            lanes = self.supervision.lanes_of(viewer, inbox_query.known_lanes(conn)) if query.view == "team" else []
+            stmt = inbox_query.statement(query, viewer, lanes)
+            if limit is not None:
+                stmt = stmt.limit(limit).offset(offset)
+            rows = conn.execute(stmt).all()
+        return [tasks.view(row, self._cached_model(row.definition_id)) for row in rows]
+
+    def supervises(self, username: str, lane: str | None = None) -> bool:
+        """Whether the user supervises `lane` (without a lane: any lane with open tasks)."""
+        with self.sql_engine.connect() as conn:
+            user = get_user(conn, username)
+            if lane is not None:
+                return self.supervision.supervises(user, lane)
+            return bool(self.supervision.lanes_of(user, inbox_query.known_lanes(conn)))
+
+    def assign(self, task_id: str, assignee: str | None, by: str) -> TaskView:
+        """Assign, reassign, delegate or release (None) an open task; audited and mailed to the new holder."""
+        return assignment.assign(self.services, self.supervision, task_id, assignee, by)
+
+    def assignable_users(self, lanes: list[str | None]) -> list[tuple[str, str]]:
+        """(username, display name) of the active users who may work in all of `lanes`."""
+        with self.sql_engine.connect() as conn:
+            return assignment.candidates(conn, lanes)
+
+    def saved_views(self, username: str) -> list[saved_views.View]:
+        with self.read_session() as session:
+            return saved_views.of_user(session, username)
+
+    def save_view(self, username: str, name: str, params: dict[str, Any]) -> saved_views.View:
+        with self.write_session.begin() as session:
+            return saved_views.save(session, username, name, params, self.clock.now())
+
+    def delete_view(self, username: str, view_id: int) -> None:
+        with self.write_session.begin() as session:
+            saved_views.remove(session, username, view_id)
 
     # -- timers ---------------------------------------------------------------------------------------------
     def timers(self, instance_id: int) -> list[TimerView]:

@@ -41,7 +41,7 @@ def register_extensions(app: Flask) -> None:
         app.extensions["clientflow"] = Engine(
             db.engine, form_dirs=[forms_dir] if forms_dir.is_dir() else [],
             script_time_limit=app.config["SCRIPT_TIME_LIMIT"], clock=app.config.get("CLOCK"),
-            **config.engine_limits(app.config))
+            **config.engine_limits(app.config), lane_supervisors=app.config.get("LANE_SUPERVISORS"))
 
 
 def register_blueprints(app: Flask) -> None:
@@ -55,8 +55,14 @@ def register_blueprints(app: Flask) -> None:
     from webapp.web.views import privacy as privacy_views
 
     app.register_blueprint(privacy_views.bp)
+    from webapp.web.views import clients as client_views  # client records (engine/clients)
+    app.register_blueprint(client_views.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: nothing for a forged cross-site request to ride on
     app.register_blueprint(api.bp)
+    from webapp.web import engine_rest  # Camunda 7's REST shape for workers (docs/camunda-migration.md)
+
+    csrf.exempt(engine_rest.bp)  # token-authenticated like the JSON API
+    app.register_blueprint(engine_rest.bp)
     app.register_blueprint(studio.bp)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -52,7 +53,21 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": env.get("CLIENTFLOW_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 50,
+        # Lane -> the roles that supervise it (team view, reassign); unlisted lanes: docs/getting-started.md.
+        "LANE_SUPERVISORS": lane_supervisors(env.get("CLIENTFLOW_LANE_SUPERVISORS") or "{}"),
     }
+
+
+def lane_supervisors(raw: str) -> dict:
+    """CLIENTFLOW_LANE_SUPERVISORS: a JSON object mapping a lane to the roles that supervise it."""
+    try:
+        value = json.loads(raw)
+    except ValueError as err:
+        raise ValueError(f"CLIENTFLOW_LANE_SUPERVISORS is not JSON ({err}); e.g. "
+                         '{"Compliance Officer": ["Head of Compliance"]}') from err
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise ValueError("CLIENTFLOW_LANE_SUPERVISORS must map each lane name to a list of role names")
+    return value
 
 
 def engine_limits(settings) -> dict:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.camunda import external
+from engine.camunda import external, messages
 from engine.camunda.dialect import CamundaDialect
 from engine.camunda.el import JuelLanguage
 from engine.camunda.handlers import Handlers
 from engine.camunda.service_task import HANDLERS_EXTENSION
+from engine.core import actions
 from engine.core.dialects import dialects_of
 from engine.core.hooks import hooks_of
 from engine.core.languages import environment_of, register_language
+from engine.errors import MessageNotCorrelated
+from engine.results import InstanceView
 
 
 class Camunda:
@@ -51,3 +54,17 @@ class Camunda:
 
     def external_tasks(self, topic: str | None = None) -> list[dict[str, Any]]:
         return external.open_tasks(self.services, topic)
+
+    def correlate(self, name: str, variables: dict[str, Any], business_key: str | None, by: Any) -> InstanceView:
+        """Deliver message `name` to the instance waiting for it (with that business key, if given), else start
+        the process a message start event of that name begins (Camunda's `/message`)."""
+        correlation = {"businessKey": business_key} if business_key else {}
+        try:
+            return actions.send_message(self.services, name, correlation, variables, by)
+        except MessageNotCorrelated:
+            keys = messages.started_by(self.services, name)
+            if len(keys) != 1:
+                raise
+        data = {**variables, **({"businessKey": business_key} if business_key else {})}
+        started = actions.start(self.services, keys[0], data, by)
+        return actions.send_message(self.services, name, {"reference": started.reference}, variables, by)

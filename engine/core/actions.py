@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -27,16 +28,17 @@ from engine.core.unit_of_work import (
     save,
     view,
 )
-from engine.core.users import SYSTEM_USER, UserView
+from engine.core.users import SYSTEM_USER, UserView, get_user
 from engine.errors import (
     InstanceNotRunning,
     InvalidInput,
     MessageNotCorrelated,
+    NotAllowed,
     TaskAlreadyCompleted,
     TaskNotFound,
     TaskNotReady,
 )
-from engine.results import InstanceView
+from engine.results import InstanceView, TaskView
 
 if TYPE_CHECKING:
     from engine.core.services import Services
@@ -127,6 +129,44 @@ def claim(services: Services, task_id: str, actor: Actor, claim: bool):
                     task_id=task_id)
 
     # A claim changes no workflow state but still bumps lock_version, so a claim race has one winner.
+    change(services, None, actor, act, task_id=task_id)
+    return reads.task_view(services, task_id)
+
+
+# Decides whether `actor` may give the task row to `assignee` (None: release it); returns the event kind
+# ("task_assigned", "task_reassigned", "task_delegated", "task_released", ...) or raises NotAllowed.
+AssignRule = Callable[[UserView, Any, "str | None"], str]
+ASSIGNED_TEMPLATE = "task_assigned"
+
+
+def assign(services: Services, task_id: str, actor: Actor, assignee: str | None, rule: AssignRule) -> TaskView:
+    """Give an open task to `assignee` or release it (None): audited, notified, under the optimistic lock.
+
+    The new holder must be active, work in the task's lane and not be barred by separation of duties."""
+    def act(work: Work) -> None:
+        current = tasks.get_row(work.conn, task_id)  # the whole row: the rule and the event need its name
+        kind = rule(work.actor, current, assignee)
+        if assignee is None:
+            if current.claimed_by is None:
+                raise TaskNotReady(f"task {task_id} is not assigned to anyone")
+        else:
+            target = get_user(work.conn, assignee)
+            if current.claimed_by == target.username:
+                raise InvalidInput(f"“{current.name}” is already assigned to {target.username}")
+            if not target.active:
+                raise NotAllowed(f"{target.username} is not an active user")
+            if not target.may_work_in(current.lane):
+                raise NotAllowed(f"{target.username} does not have the role {current.lane!r} this task needs")
+            tasks.check_separation(work.conn, target, work.row.id, _ready_task(work, task_id).task_spec)
+            if target.email and target.username != work.actor.username:
+                work.outbox.items.append({"template": ASSIGNED_TEMPLATE, "recipient": target.email, "payload": {
+                    "reference": work.row.reference, "task_name": current.name, "task_id": task_id,
+                    "assignee": target.display_name or target.username, "assigned_by": work.actor.display_name
+                    or work.actor.username}})
+        tasks.set_claim(work.conn, task_id, assignee)
+        work.record(kind, element_id=current.element_id, task_id=task_id, name=current.name, lane=current.lane,
+                    previous=current.claimed_by, assignee=assignee)
+
     change(services, None, actor, act, task_id=task_id)
     return reads.task_view(services, task_id)
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, insert, select
 from engine.core.db.models import AccessLogEntry
 from engine.errors import InvalidInput
 
-ACTIONS = ("view_instance", "view_task", "export", "search", "erasure")
+ACTIONS = ("view_instance", "view_task", "view_client", "export", "search", "erasure")
 CHANNELS = ("web", "api", "cli", "job")
 MAX_WHY = 500
 

@@ -63,6 +63,13 @@ PROCESS_MILESTONES: dict[str, dict[str, tuple[str, ...]]] = {
         "activated": ("activate_service",),
         "compliance_gate": ("compliance_check",),
     },
+    "inquiry": {
+        "acknowledged": ("acknowledge_inquiry",),
+        "resolved": ("resolve_inquiry",),
+        "reopened": ("reopen_inquiry",),
+        "escalated": ("escalate_inquiry",),
+        "breached": ("breach_answer_general", "breach_answer_technical", "breach_answer_account"),
+    },
 }
 
 @dataclass(frozen=True)

@@ -38,20 +38,37 @@ def init(engine):
 @click.option("--key", help="process key (default: the file or folder name)")
 @click.option("--each", is_flag=True, help="PATH is a folder of independent processes: deploy each .bpmn file")
 @click.option("--as", "as_user", help="deploying user, recorded with the version")
+@click.option("--dialect", help="how to read the model: spiff or camunda (default: detected from its namespaces)")
+@click.option("--allow-ignored", is_flag=True,
+              help="deploy even when an extension that changes behaviour would be ignored (see the compat report)")
 @click.option("--json", "as_json", is_flag=True)
 @engine_command
-def deploy(engine, path, key, each, as_user, as_json):
+def deploy(engine, path, key, each, as_user, dialect, allow_ignored, as_json):
     """Deploy a .bpmn file or a folder (BPMN + DMN + forms); unchanged content keeps its version."""
     if each:
         if not path.is_dir() or key:
             raise InvalidInput("--each takes a folder and no --key (each file's name is its key)")
+        if dialect or allow_ignored:
+            raise InvalidInput("--dialect and --allow-ignored apply to one bundle; deploy the files one by one")
         results = engine.deploy_each(path, by=as_user)
     else:
-        results = [engine.deploy(path, key=key, by=as_user)]
+        results = [engine.deploy(path, key=key, by=as_user, dialect=dialect, allow_ignored=allow_ignored)]
     payload = results[0].as_dict() if len(results) == 1 and not each else [r.as_dict() for r in results]
     emit(payload, as_json, "\n".join(
         f"{r.key} v{r.version} {'deployed' if r.created else 'unchanged'} ({', '.join(r.process_ids)})"
-        for r in results))
+        + compat_summary(r) for r in results))
+
+
+def compat_summary(result) -> str:
+    """One line per ignored extension, after a count of what the dialect found (nothing for plain models)."""
+    if not result.compat:
+        return ""
+    counts = {h: sum(1 for c in result.compat if c["handling"] == h) for h in ("run", "mapped", "ignored")}
+    lines = [f"\n  {result.dialect}: {len(result.compat)} extension(s): {counts['run']} run, "
+             f"{counts['mapped']} mapped, {counts['ignored']} ignored"]
+    lines += [f"\n  ignored {c['extension']} on {c['element_id']}: {c['reason']}" for c in result.compat
+              if c["handling"] == "ignored"]
+    return "".join(lines)
 
 
 @main.command()

@@ -2,10 +2,7 @@
 (function () {
   "use strict";
 
-  // Filters apply as soon as a choice changes.
-  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.requestSubmit(); });
-  });
+  // Filters apply on their button or Enter only: a change of choice never reloads the page (WCAG 3.2.2).
 
   // Ask before destructive actions.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {

@@ -1,6 +1,9 @@
 """The JSON API (`/api/v1`): bearer-token auth, JSON in and out, errors as JSON (see docs/api.md)."""
 
-from webapp.web.api import routes  # noqa: F401 - their routes register on `bp`
+from webapp.web.api import (
+    clients,  # noqa: F401, I001 - client-record routes register on `bp`
+    routes,  # noqa: F401 - their routes register on `bp`
+)
 from webapp.web.api.blueprint import bp
 
 __all__ = ["bp"]

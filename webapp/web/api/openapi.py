@@ -6,6 +6,8 @@ import re
 from functools import cache
 from typing import Any
 
+from webapp.web.api.client_docs import client_paths
+
 MAX_ID = 2147483647
 
 
@@ -178,6 +180,19 @@ def paths() -> dict[str, Any]:
             "operationId": "unclaimTask", "summary": "Give a claimed task back to its lane",
             "parameters": [TASK_PARAM],
             "responses": {"200": _json(_ref("Task"), "The task"), **_errors(401, 403, 404, 409)}}},
+        "/tasks/{task_id}/assign": {"post": {
+            "operationId": "assignTask",
+            "summary": "Assign, reassign or delegate a task to a user, or release it to its lane (`user`: null)",
+            "description": "A supervisor of the task's lane may assign, reassign and release; the holder may "
+                           "delegate or release; anyone in the lane may take an unassigned task. The new holder "
+                           "must work in the lane and not be barred by separation of duties. Audited; the new "
+                           "holder gets a mail.",
+            "parameters": [TASK_PARAM],
+            "requestBody": _body({"type": "object", "required": ["user"], "properties": {
+                "user": {"type": ["string", "null"], "description": "The new holder's user name; null releases"}}},
+                required=True),
+            "responses": {"200": _json(_ref("Task"), "The task with its new holder"),
+                          **_errors(400, 401, 403, 404, 409)}}},
         "/tasks/{task_id}/complete": {"post": {
             "operationId": "completeTask", "summary": "Complete a task with data validated against its form",
             "parameters": [TASK_PARAM],
@@ -196,6 +211,7 @@ def paths() -> dict[str, Any]:
                 "payload": {"type": "object"}}}, required=True),
             "responses": {"200": _json(_ref("Instance"), "The instance that received the message"),
                           **_errors(400, 401, 404, 409, 422)}}},
+        **client_paths(PAGE_PARAMS),
     }
 
 

@@ -175,6 +175,18 @@ def unclaim(task_id: str):
     return jsonify(get_engine().unclaim(checked_task_id(task_id), by=g.api_user.username).as_dict())
 
 
+@bp.post("/tasks/<task_id>/assign")
+def assign(task_id: str):
+    payload = body()
+    if "user" not in payload:
+        raise InvalidInput("`user` is required: a user name, or null to release the task")
+    user = payload["user"]
+    if user is not None and (not isinstance(user, str) or not user.strip()):
+        raise InvalidInput("`user` must be a user name or null")
+    task = get_engine().assign(checked_task_id(task_id), user.strip() if user else None, by=g.api_user.username)
+    return jsonify(task.as_dict())
+
+
 @bp.post("/tasks/<task_id>/complete")
 def complete(task_id: str):
     payload = body()

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from engine.errors import ConcurrentUpdate, InstanceNotRunning, InvalidTaskData, NotAllowed, TaskNotFound, TaskNotReady
+from engine.errors import (
+    ClientflowError,
+    ConcurrentUpdate,
+    InstanceNotRunning,
+    InvalidTaskData,
+    NotAllowed,
+    TaskNotFound,
+    TaskNotReady,
+)
 from engine.forms.builder import form_json
 from engine.results import TaskView
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -28,9 +36,9 @@ RACED = "Someone acted on this case at the same moment, so nothing was changed. 
 
 
 def get_task_or_404(task_id: str) -> TaskView:
-    """The open task, if the signed-in user may work in its lane (404 / 403 otherwise)."""
+    """The open task, if the signed-in user may work in or supervises its lane (404 / 403 otherwise)."""
     task = get_engine().task(task_id)
-    if not current_user.view.may_work_in(task.lane):
+    if not current_user.view.may_work_in(task.lane) and not get_engine().supervises(current_user.username, task.lane):
         abort(403, description=f"This task belongs to the {task.lane} lane, and you do not have that role.")
     return task
 
@@ -95,7 +103,11 @@ def render_task(task: TaskView, form, status: int = 200, problems: list[str] | N
     context = engine.task_context(task.id)
     log_access("task", task=task, context=context)
     now, soon = due_window()
+    supervisor = engine.supervises(current_user.username, task.lane)
+    manages = supervisor or task.claimed_by == current_user.username
     return render_template("tasks/task.html", task=task, form=form, instance=instance, context=context,
+                           supervisor=supervisor, may_work=current_user.view.may_work_in(task.lane),
+                           assignees=engine.assignable_users([task.lane]) if manages else [],
                            compliance=compliance, problems=problems or [], now=now, soon=soon,
                            version=instance.lock_version if version is None else version,
                            claimed_by_other=bool(task.claimed_by and task.claimed_by != current_user.username),
@@ -172,3 +184,24 @@ def unclaim(task_id: str):
     else:
         flash(f"“{task.name}” is back in the group tasks.", "success")
     return redirect(url_for("inbox.index"), 303)
+
+
+@bp.post("/<task_id>/assign")
+def assign(task_id: str):
+    """Assign, reassign or delegate the task to `assignee`, or release it when that is blank."""
+    assignee = (request.form.get("assignee") or "").strip() or None
+    try:
+        get_task_or_404(task_id)
+        task = get_engine().assign(task_id, assignee, by=current_user.username)
+    except (TaskNotFound, InstanceNotRunning):
+        return _gone()
+    except ConcurrentUpdate:
+        flash(RACED, "warning")
+    except ClientflowError as err:
+        flash(f"Nothing was changed: {err}.", "warning")
+    else:
+        flash(f"“{task.name}” is now with {assignee}." if assignee else f"“{task.name}” is back in the group tasks.",
+              "success")
+        if task.claimed_by != current_user.username and not get_engine().supervises(current_user.username, task.lane):
+            return redirect(url_for("inbox.index"), 303)
+    return redirect(url_for("tasks.show", task_id=task_id), 303)

@@ -1,0 +1,83 @@
+"""The staff inbox query: my tasks, my lanes' unclaimed tasks or a supervisor's team, searched and sorted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, case, false, or_, select
+
+from engine.core import tasks
+from engine.core.db.models import ProcessInstance
+from engine.core.users import UserView
+from engine.errors import InvalidInput
+
+HUMAN = tasks.HUMAN
+VIEWS = ("mine", "group", "team")
+SORTS = ("due", "-due", "waiting", "process")
+MAX_QUERY = 100
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """What an inbox page asks for; `q` is matched in the task name, the case reference and (outside the team
+    view, where every row is in the user's own lanes) the client label."""
+
+    view: str = "mine"
+    q: str | None = None
+    sort: str = "due"
+    process_key: str | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEWS:
+            raise InvalidInput(f"view must be one of: {', '.join(VIEWS)}")
+        if self.sort not in SORTS:
+            raise InvalidInput(f"sort must be one of: {', '.join(SORTS)}")
+        if self.q is not None and len(self.q) > MAX_QUERY:
+            raise InvalidInput(f"the search text may have at most {MAX_QUERY} characters")
+
+
+def escape_like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern (backslash is the escape character)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def known_lanes(conn: Connection) -> list[str | None]:
+    return list(conn.scalars(select(HUMAN.c.lane).distinct()))
+
+
+def statement(query: InboxQuery, user: UserView, team_lanes: list[str | None]):
+    """The select of task rows (with reference, label, definition id) for `query` as `user` may see them.
+
+    `team_lanes`: the lanes the user supervises (used by the team view only)."""
+    filters = dict(process_key=query.process_key, due_before=query.due_before, due_after=query.due_after)
+    if query.view == "team":
+        stmt = tasks.query(**filters)
+        named = [lane for lane in team_lanes if lane is not None]
+        lanes = [HUMAN.c.lane.in_(named)] if named else []
+        if None in team_lanes:
+            lanes.append(HUMAN.c.lane.is_(None))
+        stmt = stmt.where(or_(*lanes) if lanes else false())
+    else:
+        stmt = tasks.query(user=user, mine=query.view == "mine", **filters)
+    text = (query.q or "").strip()
+    if text:
+        pattern = f"%{escape_like(text.lower())}%"
+        columns = [HUMAN.c.name, ProcessInstance.reference]
+        if query.view != "team":
+            columns.append(ProcessInstance.label)
+        stmt = stmt.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+    return _order(stmt, query.sort)
+
+
+def _order(stmt, sort: str):
+    undated_last = case((HUMAN.c.due_at.is_(None), 1), else_=0)
+    order = {
+        "due": (HUMAN.c.sort_due, HUMAN.c.created_at),
+        "-due": (undated_last, HUMAN.c.sort_due.desc(), HUMAN.c.created_at),
+        "waiting": (HUMAN.c.created_at,),
+        "process": (HUMAN.c.process_key, HUMAN.c.sort_due, HUMAN.c.created_at),
+    }[sort]
+    return stmt.order_by(*order, HUMAN.c.id)
