@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine as SqlEngine
 
 from engine.camunda.feature import Camunda
-from engine.casework import assignment, saved_views
+from engine.casework import assignment, incidents, saved_views
 from engine.casework import inbox as inbox_query
 from engine.casework.supervision import Supervision
 from engine.clients import ClientService, ConsentGate
@@ -253,6 +253,18 @@ class Engine:
         """(username, display name) of the active users who may work in all of `lanes`."""
         with self.sql_engine.connect() as conn:
             return assignment.candidates(conn, lanes)
+
+    def incidents(self, limit: int = 50, offset: int = 0) -> tuple[list[incidents.Incident], int]:
+        """Instances stopped in error (newest failure first) with the failing element, and their total."""
+        return incidents.incidents(self.services, limit, offset)
+
+    def correct_variable(self, instance_id: int, name: str, value: Any, reason: str, by: str) -> InstanceView:
+        """Set one form field of a running or failed instance, validated by the field's schema; audited."""
+        return incidents.correct_variable(self.services, self.forms, instance_id, name, value, self.user(by), reason)
+
+    def correctable_fields(self, instance_id: int) -> list[tuple[str, str]]:
+        """(name, title) of the form fields of an instance's process: the variables a manager may correct."""
+        return incidents.correctable_fields(self.services, instance_id)
 
     def saved_views(self, username: str) -> list[saved_views.View]:
         with self.read_session() as session:

@@ -171,6 +171,29 @@ def assign(services: Services, task_id: str, actor: Actor, assignee: str | None,
     return reads.task_view(services, task_id)
 
 
+def set_data(services: Services, instance_id: int, values: dict[str, Any], actor: UserView,
+             reason: str) -> InstanceView:
+    """Correct variables of a running (or failed) instance: every live token's data gets the new values.
+
+    The audit event names the variables and the reason, never the values (they may be personal data)."""
+    if not reason.strip():
+        raise InvalidInput("give a reason for changing the data of a running case")
+
+    def act(work: Work) -> None:
+        live = [t for t in work.workflow.get_tasks() if t.state & _CORRECTABLE]
+        if not live:
+            raise InstanceNotRunning(f"instance {instance_id} has no open step whose data could change")
+        for task in live:
+            task.data.update(values)
+        work.record("variable_changed", fields=sorted(values), reason=reason.strip())
+
+    _, result = change(services, instance_id, actor, act, allow_error=True)
+    return result
+
+
+_CORRECTABLE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+
+
 def retry(services: Services, instance_id: int, data: dict[str, Any], actor: UserView) -> InstanceView:
     def act(work: Work) -> None:
         if work.row.status != "error":
@@ -198,6 +221,8 @@ def retry(services: Services, instance_id: int, data: dict[str, Any], actor: Use
 
 def cancel(services: Services, instance_id: int, actor: UserView, reason: str) -> InstanceView:
     def act(work: Work) -> None:
+        for task in work.workflow.get_tasks(state=TaskState.ERROR):
+            spiff.make_ready(task)  # so the failed step is cancelled with the rest: the case ends cancelled
         work.workflow.cancel()
         work.row.status = "cancelled"
         work.record("instance_cancelled", reason=reason)

@@ -61,7 +61,10 @@ def show(instance_id: int):
     diagram = diagram_state(detail)
     return render_template("instances/show.html", detail=detail, i=detail.instance, files=files, diagram=diagram,
                            now=now, soon=soon, cancel_form=CancelForm(), action_form=ActionForm(),
-                           may_manage=current_user.may_manage_instances)
+                           may_manage=current_user.may_manage_instances,
+                           fields=get_engine().correctable_fields(instance_id)
+                           if current_user.may_manage_instances and detail.instance.status in ("running", "error")
+                           else [])
 
 
 @bp.get("/instances/<int(max=2147483647):instance_id>/diagram.bpmn")

@@ -1,0 +1,76 @@
+"""The operations console (managers and admins): incidents with retry and cancel, one by one or in bulk, and
+corrections of a running case's data."""
+
+from __future__ import annotations
+
+from engine.errors import ClientflowError, InvalidTaskData
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.extensions import get_engine
+from webapp.web.access import redacted_list
+from webapp.web.auth import require_login
+from webapp.web.views.forms import ActionForm
+from webapp.web.views.inbox import page_args
+
+bp = Blueprint("operations", __name__, url_prefix="/operations")
+require_login(bp)
+MAX_BULK = 200
+
+
+@bp.before_request
+def managers_only():
+    if not current_user.may_manage_instances:
+        abort(403, description="The operations console is for managers, supervisors and administrators.")
+
+
+@bp.get("/")
+def incidents():
+    page, size, offset = page_args()
+    found, total = get_engine().incidents(limit=size, offset=offset)
+    views = {v.id: v for v in redacted_list([i.instance for i in found])}
+    return render_template("operations/incidents.html", incidents=found, views=views, total=total, page=page,
+                           has_next=offset + len(found) < total, action_form=ActionForm())
+
+
+@bp.post("/incidents")
+def act_on_incidents():
+    action, reason = request.form.get("action"), (request.form.get("reason") or "").strip()
+    ids = [int(i) for i in request.form.getlist("instance") if i.isdigit() and len(i) < 10][:MAX_BULK]
+    if action not in ("retry", "cancel") or not ids or (action == "cancel" and not reason):
+        flash("Choose one or more incidents and an action (a cancel needs a reason); nothing was changed.", "warning")
+        return redirect(url_for("operations.incidents"), 303)
+    engine, fixed, failed = get_engine(), 0, []
+    for instance_id in ids:
+        try:
+            if action == "retry":
+                outcome = engine.retry(instance_id, by=current_user.username)
+            else:
+                outcome = engine.cancel(instance_id, by=current_user.username, reason=reason)
+        except ClientflowError as err:
+            failed.append(f"#{instance_id}: {err}")
+            continue
+        if outcome.status == "error":
+            failed.append(f"{outcome.reference or f'#{instance_id}'} failed again: {outcome.error}")
+        else:
+            fixed += 1
+    flash(f"{fixed} incident{'s' if fixed != 1 else ''} {'retried' if action == 'retry' else 'cancelled'}.",
+          "success" if fixed else "info")
+    if failed:
+        flash("Not resolved: " + "; ".join(failed), "warning")
+    return redirect(url_for("operations.incidents"), 303)
+
+
+@bp.post("/instances/<int(max=2147483647):instance_id>/variable")
+def correct_variable(instance_id: int):
+    form = request.form
+    try:
+        get_engine().correct_variable(instance_id, form.get("name", "").strip(), form.get("value", ""),
+                                      form.get("reason", ""), by=current_user.username)
+    except InvalidTaskData as err:
+        flash("Nothing was changed: " + "; ".join(m for msgs in err.errors.values() for m in msgs), "warning")
+    except ClientflowError as err:
+        flash(f"Nothing was changed: {err}.", "warning")
+    else:
+        flash(f"“{form.get('name', '').strip()}” was changed; the reason is in the audit trail.", "success")
+    return redirect(url_for("instances.show", instance_id=instance_id) + "#correct-title", 303)
