@@ -20,6 +20,7 @@ from engine.core.db.models import AnonymisedInstance, Notification, ProcessInsta
 from engine.errors import InvalidInput
 from engine.portal import PORTAL_ACTOR
 from engine.privacy import access_log
+from engine.privacy.clients import clients_of_subject
 from engine.privacy.datamap import PersonalField, ProcessPrivacy, process_privacy
 from engine.privacy.scrub import personal_values
 from engine.results import InstanceDetail
@@ -73,6 +74,7 @@ class SubjectRecord:
     instances: list[SubjectInstance]
     notifications: list[dict[str, Any]]
     accesses: list[access_log.Access] = field(default_factory=list)
+    clients: list[dict[str, Any]] = field(default_factory=list)  # client records (engine/privacy/clients.py)
 
     @property
     def instance_ids(self) -> list[int]:
@@ -80,11 +82,12 @@ class SubjectRecord:
 
     @property
     def empty(self) -> bool:
-        return not self.instances and not self.notifications
+        return not self.instances and not self.notifications and not self.clients
 
     def as_dict(self) -> dict[str, Any]:
         return {"generated_at": self.generated_at.isoformat(), "instances": [i.as_dict() for i in self.instances],
-                "notifications": self.notifications, "accesses": [a.as_dict() for a in self.accesses]}
+                "notifications": self.notifications, "accesses": [a.as_dict() for a in self.accesses],
+                "clients": self.clients}
 
 
 def clean_term(term: Any) -> str:
@@ -133,7 +136,8 @@ def find_subject(engine: Engine, term: str) -> SubjectRecord:
             engine.instance_detail(instance_id), privacy, tuple(sorted(matched[instance_id])),
             {p: sorted(v) for p, v in sorted(personal_values(state, privacy.paths).items())},
             instance_id in anonymised))
-    return SubjectRecord(engine.clock.now(), found, notes, accesses)
+    clients = clients_of_subject(engine, terms, sorted(matched))
+    return SubjectRecord(engine.clock.now(), found, notes, accesses, clients)
 
 
 def _match(engine: Engine, conn, text: str, matched: dict[int, set[str]], states: dict) -> None:
