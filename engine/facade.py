@@ -15,11 +15,13 @@ from engine.casework import assignment, incidents, saved_views
 from engine.casework import inbox as inbox_query
 from engine.casework.supervision import Supervision
 from engine.clients import ClientService, ConsentGate
+from engine.camunda.feature import Camunda
 from engine.clock import Clock
 from engine.core import actions, audit, definitions, migration, reads, tasks, timers, unit_of_work
 from engine.core.archive import check_files
 from engine.core.bundle import is_bpmn, read_bundle, top_process_ids
 from engine.core.db.models import ProcessInstance
+from engine.core.dialects import dialects_of
 from engine.core.hooks import hooks_of
 from engine.core.model_checks import valid_key
 from engine.core.sandbox import SandboxLimits
@@ -63,6 +65,7 @@ class Engine:
         self.write_connection, self.quick_read = services.write_connection, services.quick_read
         self.handoffs = Handoffs(self)
         self.on_save(self.handoffs)  # models may start other processes (engine/handoffs.py)
+        self.camunda = Camunda(self.services)  # Camunda 7 models, JUEL, handlers, external tasks (engine/camunda)
         self.clients = ClientService(services)  # the client record (engine/clients)
         hooks_of(services).row_writers.append(ConsentGate())  # consent and corrected addresses on outgoing mail
         self.camunda = Camunda(self.services)  # Camunda 7 models, JUEL, handlers, external tasks (engine/camunda)
@@ -309,7 +312,7 @@ class Engine:
     # -- studio (process owners) ---------------------------------------------------------------------------
     def validate_files(self, files: dict[str, str], key: str | None = None) -> list[lint.Finding]:
         """The engine's parse/validation verdict on a bundle, then our lint (see engine/studio/lint.py)."""
-        return lint.validate(check_files(files), key, self.forms.check_model)
+        return lint.validate(check_files(files), key, self.forms.check_model, dialects_of(self.services))
 
     def version_diff(self, key: str, old: int, new: int) -> bundle_diff.VersionDiff:
         return bundle_diff.diff_versions(key, old, self.definition_files(key, old), new,

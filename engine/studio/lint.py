@@ -86,13 +86,16 @@ def lint(files: dict[str, str]) -> list[Finding]:
     return sorted(found, key=lambda f: (f.severity != "error", f.file or "", f.line or 0, f.element_id or ""))
 
 
-def validate(files: dict[str, str], key: str | None, check_forms) -> list[Finding]:
-    """The engine's own verdict (parse, validation, forms) followed by the lint findings.
+def validate(files: dict[str, str], key: str | None, check_forms, dialects=None) -> list[Finding]:
+    """The engine's own verdict (parse, validation, forms, the dialect's compat report) followed by the lint findings.
 
-    `check_forms` is `FormService.check_model`. A file that is not even well-formed XML gets no lint."""
+    `check_forms` is `FormService.check_model`; `dialects` the engine's (engine/core/dialects.py). A file that is not
+    even well-formed XML gets no lint."""
     findings = []
     try:
-        check_forms(build_model(files, key))
+        model = build_model(files, key, dialects=dialects)
+        check_forms(model)
+        findings = [compat_finding(item) for item in model.compat]
     except InvalidModel as err:
         findings = [Finding("error", p.get("message") or str(err), p.get("element_id"), p.get("file"),
                             p.get("line"), "engine") for p in err.problems]
@@ -103,6 +106,14 @@ def validate(files: dict[str, str], key: str | None, check_forms) -> list[Findin
     # A static timer value the engine refuses is also a lint finding with the same message: report it once.
     ours = {(f.element_id, f.message) for f in found}
     return [f for f in findings if (f.element_id, f.message) not in ours] + found
+
+
+def compat_finding(item) -> Finding:
+    """A dialect's report line as a finding: an ignored extension that changes behaviour is an error (the deploy
+    is refused unless allowed), any other ignored one a warning, a run or mapped one information."""
+    severity = "error" if item.blocking else "warning" if item.handling == "ignored" else "info"
+    return Finding(severity, f"{item.extension}: {item.handling}" + (f" ({item.reason})" if item.reason else ""),
+                   item.element_id, item.file, item.line, "compat")
 
 
 # -- user tasks -------------------------------------------------------------------------------------------

@@ -93,3 +93,52 @@ def test_uncaught_bpmn_error_is_an_incident(engine, camunda_models):
 def test_spiff_dialect_override_refuses_camunda_service_tasks(engine, camunda_models):
     with pytest.raises(InvalidModel):
         deploy_loan(engine, camunda_models, dialect="spiff")
+
+
+def test_studio_validate_lists_the_compat_report(engine, camunda_models):
+    files = {"loan.bpmn": (camunda_models / "loan.bpmn").read_text()}
+    findings = [f for f in engine.validate_files(files, "loan") if f.rule == "compat"]
+    assert ("info", "score") in {(f.severity, f.element_id) for f in findings}
+    assert any(f.severity == "warning" and "historyTimeToLive" in f.message for f in findings)
+    blocked = files["loan.bpmn"].replace('camunda:candidateGroups="Reviewer"', 'camunda:candidateUsers="rita"')
+    assert any(f.severity == "error" and "candidateUsers" in f.message
+               for f in engine.validate_files({"loan.bpmn": blocked}, "loan"))
+
+
+def test_ignored_behaviour_changing_extension_refuses_the_deploy_unless_allowed(engine, camunda_models):
+    files = {"loan.bpmn": (camunda_models / "loan.bpmn").read_text().replace(
+        'camunda:candidateGroups="Reviewer"', 'camunda:candidateUsers="rita"')}
+    with pytest.raises(InvalidModel, match="candidateUsers"):
+        engine.deploy_files(files, "loan")
+    assert engine.deploy_files(files, "loan", allow_ignored=True).version == 1
+
+
+def test_non_python_scripts_are_refused_naming_the_element(engine, camunda_models):
+    text = (camunda_models / "loan.bpmn").read_text().replace(
+        '<bpmn:endEvent id="done">',
+        '<bpmn:scriptTask id="calc" scriptFormat="groovy"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>'
+        '<bpmn:endEvent id="done">')
+    with pytest.raises(InvalidModel) as refused:
+        engine.deploy_files({"loan.bpmn": text}, "loan", allow_ignored=True)
+    assert refused.value.element_id == "calc" and "groovy" in str(refused.value)
+
+
+def test_cli_deploy_json_has_the_compat_report(app, camunda_models):
+    import json
+
+    from click.testing import CliRunner
+
+    from webapp.cli.commands import main
+
+    def cli(*args):
+        return CliRunner().invoke(main, [str(a) for a in args], obj=app)
+
+    result = cli("deploy", camunda_models / "loan.bpmn", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["dialect"] == "camunda"
+    assert {c["handling"] for c in payload["compat"]} == {"run", "mapped", "ignored"}
+    text = cli("deploy", camunda_models / "loan.bpmn", "--key", "again")
+    assert "camunda:" in text.output and "ignored camunda:historyTimeToLive on loan" in text.output
+    forced = cli("deploy", camunda_models / "loan.bpmn", "--key", "plain", "--dialect", "spiff")
+    assert forced.exit_code != 0
