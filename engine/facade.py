@@ -15,7 +15,6 @@ from engine.casework import assignment, incidents, saved_views
 from engine.casework import inbox as inbox_query
 from engine.casework.supervision import Supervision
 from engine.clients import ClientService, ConsentGate
-from engine.camunda.feature import Camunda
 from engine.clock import Clock
 from engine.core import actions, audit, definitions, migration, reads, tasks, timers, unit_of_work
 from engine.core.archive import check_files
@@ -68,7 +67,6 @@ class Engine:
         self.camunda = Camunda(self.services)  # Camunda 7 models, JUEL, handlers, external tasks (engine/camunda)
         self.clients = ClientService(services)  # the client record (engine/clients)
         hooks_of(services).row_writers.append(ConsentGate())  # consent and corrected addresses on outgoing mail
-        self.camunda = Camunda(self.services)  # Camunda 7 models, JUEL, handlers, external tasks (engine/camunda)
         self.sla = SlaService()  # business calendars and SLA clocks (engine/sla, docs/sla.md)
         hooks_of(services).business_due = self.sla.business_due
         hooks_of(services).row_writers.append(self.sla.write_rows)
