@@ -16,7 +16,7 @@ from engine.casework import inbox as inbox_query
 from engine.casework.supervision import Supervision
 from engine.clients import ClientService, ConsentGate
 from engine.clock import Clock
-from engine.core import actions, audit, definitions, migration, reads, tasks, timers, unit_of_work
+from engine.core import actions, audit, definitions, migration, outbox, reads, tasks, timers, unit_of_work
 from engine.core.archive import check_files
 from engine.core.bundle import is_bpmn, read_bundle, top_process_ids
 from engine.core.db.models import ProcessInstance
@@ -296,6 +296,10 @@ class Engine:
         """Fire one timer if it is due; returns 'fired', 'early', or 'done' (already fired or cancelled)."""
         return actions.fire_timer(self.services, timer_id)
 
+    def open_timer_due(self, timer_id: int) -> datetime | None:
+        """When a timer not yet fired or cancelled is due (None when it is closed or unknown)."""
+        return actions.open_timer_due(self.services, timer_id)
+
     def fire_due_timers(self, now=None) -> int:
         fired = 0
         for timer in self.due_timers(now):
@@ -306,6 +310,33 @@ class Engine:
     def events(self, instance_id: int) -> list[audit.AuditEvent]:
         with self.read_session() as session:
             return audit.events_of(session, instance_id)
+
+    # -- notifications (the outbox's delivery lifecycle, engine/core/outbox.py) -----------------------------
+    def claim_notification(self, notification_id: int, domain: str, *,
+                           takeover: bool = False) -> outbox.Delivery | None:
+        """Take an outbox row for one sending attempt (None when there is nothing to send now)."""
+        return outbox.claim(self.services, notification_id, domain, takeover=takeover)
+
+    def notification_sent(self, delivery: outbox.Delivery) -> None:
+        outbox.mark_sent(self.services, delivery)
+
+    def notification_logged(self, delivery: outbox.Delivery) -> None:
+        outbox.mark_logged(self.services, delivery)
+
+    def notification_failed(self, delivery: outbox.Delivery, reason: str) -> None:
+        outbox.mark_failed(self.services, delivery, reason)
+
+    def defer_notification(self, delivery: outbox.Delivery, reason: str, retry_at: datetime) -> None:
+        outbox.defer(self.services, delivery, reason, retry_at)
+
+    def due_notifications(self, until: datetime, limit: int = 1000) -> list[tuple[int, datetime | None]]:
+        return outbox.due_notifications(self.services, until, limit)
+
+    def notifications_in_flight(self, limit: int = 1000) -> list[int]:
+        return outbox.in_flight(self.services, limit)
+
+    def notification_status(self, notification_id: int) -> str | None:
+        return outbox.status_of(self.services, notification_id)
 
     # -- studio (process owners) ---------------------------------------------------------------------------
     def validate_files(self, files: dict[str, str], key: str | None = None) -> list[lint.Finding]:

@@ -9,8 +9,8 @@ from engine import Engine
 from flask import Flask
 
 from webapp import config
+from webapp.connections import register_scheduling
 from webapp.extensions import csrf, db, login_manager, migrate
-from webapp.worker.scheduling import register_scheduling
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 

@@ -231,19 +231,37 @@ def cancel(services: Services, instance_id: int, actor: UserView, reason: str) -
     return result
 
 
+class _NotFired(Exception):
+    """Ends a timer's unit of work without saving: the timer was already closed, or is not due yet."""
+
+    def __init__(self, outcome: str):
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
+def open_timer_due(services: Services, timer_id: int):
+    """The due time of a timer not yet fired or cancelled (None otherwise): what a worker needs to hold it."""
+    with services.quick_read() as conn:
+        row = timers.get_row(conn, timer_id)
+    return None if row is None or row.fired_at or row.cancelled_at else row.due_at
+
+
 def fire_timer(services: Services, timer_id: int) -> str:
-    with services.read_session() as session:
-        timer = timers.get_row(session.connection(), timer_id)
-        if timer is None or timer.fired_at or timer.cancelled_at:
-            return "done"
-        if timer.due_at > services.clock.now():
-            return "early"
-        instance_id, task_id = timer.instance_id, timer.task_id
+    """Fire a timer: 'fired', 'early' (not due by the engine clock) or 'done' (fired or cancelled before).
+
+    Whether it is due is decided once, inside the transaction that fires it."""
+    with services.quick_read() as conn:
+        timer = timers.get_row(conn, timer_id)
+    if timer is None or timer.fired_at or timer.cancelled_at:
+        return "done"
+    instance_id, task_id = timer.instance_id, timer.task_id
 
     def act(work: Work) -> str:
         row = timers.get_row(work.conn, timer_id)
         if row is None or row.fired_at or row.cancelled_at:
-            return "done"
+            raise _NotFired("done")
+        if row.due_at > work.now:
+            raise _NotFired("early")
         try:
             task = work.workflow.get_task_from_id(UUID(task_id))
         except WorkflowException:
@@ -259,6 +277,8 @@ def fire_timer(services: Services, timer_id: int) -> str:
 
     try:
         outcome, _ = change(services, instance_id, SYSTEM_USER, act)
+    except _NotFired as skipped:
+        return skipped.outcome
     except InstanceNotRunning:
         with services.write_connection() as conn:
             row = timers.get_row(conn, timer_id)

@@ -1,7 +1,10 @@
-"""The notification outbox: scripts call `notify(...)`, rows are written in the same transaction as the state.
+"""The notification outbox, one lifecycle: `notify(...)` in a script writes a row in the same transaction as the
+state; a worker then claims it and marks the attempt: pending -> sending -> sent | failed | logged (or back to
+pending for a retry), each step one transaction with its audit event.
 
-Sending is the workers' job (webapp/worker/jobs.py): rows first, mail second, so nothing is sent for a change that
-was rolled back and nothing is lost when a worker dies.
+Rows first, mail second (webapp/worker/jobs.py sends): nothing is sent for a change that was rolled back, and
+nothing is lost when a worker dies. An attempt first *claims* its row (status `sending`, held for a while,
+Message-ID fixed once), so two jobs for the same row never send at the same time.
 """
 
 from __future__ import annotations
@@ -9,11 +12,19 @@ from __future__ import annotations
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
+from sqlalchemy import or_, select
+
+from engine.core import audit
 from engine.core.db.models import Notification
 from engine.core.db.prepared import Prepared
+from engine.core.users import SYSTEM_ACTOR
+
+if TYPE_CHECKING:
+    from engine.core.services import Services
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _pending: ContextVar[list[dict[str, Any]] | None] = ContextVar("clientflow_outbox", default=None)
@@ -61,3 +72,110 @@ def write_rows(conn, instance_id: int, items: list[dict[str, Any]], now: datetim
                                   "payload": i["payload"], "status": "pending", "attempts": 0, "next_try_at": now,
                                   "created_at": now})
             for i in items]
+
+
+# -- delivery ---------------------------------------------------------------------------------------------
+
+PENDING, SENDING, SENT, FAILED, LOGGED = "pending", "sending", "sent", "failed", "logged"
+# Longer than one SMTP conversation may take, so a live attempt is never overtaken by the sweeper; an attempt whose
+# worker died is taken over before the hold ends (`claim(..., takeover=True)`, webapp/worker/sweeper.py).
+SENDING_HOLD = timedelta(minutes=3)
+# RQ's scheduler may start a retry up to a second early; a mail is not held back for that.
+EARLY_TOLERANCE = timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed attempt at sending one notification."""
+
+    id: int
+    instance_id: int | None
+    template: str
+    recipient: str
+    payload: dict[str, Any]
+    message_id: str
+    attempt: int
+
+
+def claim(services: Services, notification_id: int, domain: str, *, takeover: bool = False) -> Delivery | None:
+    """Take a due row for one attempt; None when it is sent, failed, not due yet, or another attempt holds it.
+
+    `takeover` claims a row another attempt holds (`sending`) before its hold ends: for a caller that knows that
+    attempt's worker is dead."""
+    now = services.clock.now()
+    with services.write_session.begin() as session:
+        row = session.get(Notification, notification_id, with_for_update=True, populate_existing=True)
+        if row is None or row.status not in (PENDING, SENDING):
+            return None
+        if row.next_try_at is not None and not (takeover and row.status == SENDING):
+            allowed = now + EARLY_TOLERANCE if row.status == PENDING else now
+            if row.next_try_at > allowed:
+                return None
+        if not row.message_id:
+            # Fixed before the first attempt: a resend after a crash carries the same Message-ID.
+            row.message_id = f"<notification.{row.id}.{uuid4().hex[:16]}@{domain}>"
+        row.status = SENDING
+        row.attempts += 1
+        row.next_try_at = now + SENDING_HOLD
+        return Delivery(row.id, row.instance_id, row.template, row.recipient, dict(row.payload or {}),
+                        row.message_id, row.attempts)
+
+
+def _finish(services, delivery: Delivery, status: str, event: str, *, error: str | None = None,
+            next_try_at: datetime | None = None, **detail) -> None:
+    now = services.clock.now()
+    with services.write_session.begin() as session:
+        row = session.get(Notification, delivery.id, with_for_update=True, populate_existing=True)
+        if row is None or row.status != SENDING or row.attempts != delivery.attempt:
+            return  # another attempt took over meanwhile; its outcome stands
+        row.status = status
+        row.last_error = error
+        row.next_try_at = next_try_at
+        if status == SENT:
+            row.sent_at = now
+        # No address in the audit trail's detail: the row holds it, the trail says what happened.
+        audit.record(session, event, at=now, instance_id=row.instance_id, actor=SYSTEM_ACTOR,
+                     notification_id=row.id, template=row.template, attempt=delivery.attempt, **detail)
+
+
+def mark_sent(services: Services, delivery: Delivery) -> None:
+    _finish(services, delivery, SENT, "notification_sent", message_id=delivery.message_id)
+
+
+def mark_logged(services: Services, delivery: Delivery) -> None:
+    """No SMTP server configured: the row stays in the outbox as the record of the mail."""
+    _finish(services, delivery, LOGGED, "notification_logged")
+
+
+def mark_failed(services: Services, delivery: Delivery, reason: str) -> None:
+    _finish(services, delivery, FAILED, "notification_failed", error=reason, reason=reason)
+
+
+def defer(services: Services, delivery: Delivery, reason: str, retry_at: datetime) -> None:
+    """A temporary failure: back to pending, due again at `retry_at`."""
+    _finish(services, delivery, PENDING, "notification_deferred", error=reason, next_try_at=retry_at,
+            reason=reason, retry_at=retry_at.isoformat())
+
+
+def due_notifications(services: Services, until: datetime, limit: int = 1000) -> list[tuple[int, datetime | None]]:
+    """(id, next try) of rows still to send whose next try is before `until` (including crashed attempts)."""
+    with services.read_session() as session:
+        rows = session.execute(
+            select(Notification.id, Notification.next_try_at)
+            .where(Notification.status.in_((PENDING, SENDING)),
+                   or_(Notification.next_try_at.is_(None), Notification.next_try_at <= until))
+            .order_by(Notification.next_try_at, Notification.id).limit(limit))
+        return [(row.id, row.next_try_at) for row in rows]
+
+
+def in_flight(services: Services, limit: int = 1000) -> list[int]:
+    """Ids of rows an attempt holds right now (`sending`, hold not over)."""
+    with services.read_session() as session:
+        return list(session.scalars(select(Notification.id).where(
+            Notification.status == SENDING, Notification.next_try_at > services.clock.now())
+            .order_by(Notification.id).limit(limit)))
+
+
+def status_of(services: Services, notification_id: int) -> str | None:
+    with services.read_session() as session:
+        return session.scalar(select(Notification.status).where(Notification.id == notification_id))

@@ -138,8 +138,12 @@ _PENDING_OF_INSTANCE = Prepared(select(TIMER.c.id, TIMER.c.task_id, TIMER.c.due_
     TIMER.c.instance_id == bindparam("instance_id"), TIMER.c.fired_at.is_(None), TIMER.c.cancelled_at.is_(None)))
 
 
+_SELECT_ROW = Prepared(select(TIMER).where(TIMER.c.id == bindparam("timer_id")))
+
+
 def get_row(conn, timer_id: int):
-    return conn.execute(select(TIMER).where(TIMER.c.id == timer_id)).one_or_none()
+    """One timer row (on the caller's connection, in its transaction if any), or None."""
+    return _SELECT_ROW.one_or_none(conn, {"timer_id": timer_id})
 
 
 def close(conn, timer_id: int, *, fired_at: datetime | None = None, cancelled_at: datetime | None = None) -> None:

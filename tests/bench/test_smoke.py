@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from webapp.cli.bench import bench
-from webapp.cli.bench_web import Sizes, bench_scaleout
+from webapp.cli.bench.web import Sizes, bench_scaleout
 from webapp.config import normalise_database_url
 
 BACKEND = os.environ.get("CLIENTFLOW_TEST_DATABASE", "sqlite")

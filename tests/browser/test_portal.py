@@ -7,6 +7,7 @@ import pytest
 
 from engine import ManualClock
 from tests.portal.conftest import RESOLVED, complete, deploy_models, mail_text, portal_config, send_pending
+from tests.worker.fixtures import redis_db, run_redis  # noqa: F401 - fixtures are found by name
 from tests.worker.harness import SmtpServer
 
 pytestmark = pytest.mark.browser
@@ -46,7 +47,8 @@ def link_in(message, base: str, kind: str) -> str:
     return re.search(rf"{re.escape(base)}/portal/{kind}\S*", mail_text(message)).group(0).rstrip(".")
 
 
-def test_client_logs_tracks_and_answers_the_survey(app, engine, models, live_server, new_page, smtp_server):
+def test_client_logs_tracks_and_answers_the_survey(app, engine, models, live_server, new_page, smtp_server,
+                                                    redis_db):  # noqa: F811 - the fixture, by name
     app.config["PUBLIC_URL"] = live_server  # links in mails lead to this server
     client = new_page()
     client.goto("/portal/")
@@ -63,7 +65,7 @@ def test_client_logs_tracks_and_answers_the_survey(app, engine, models, live_ser
 
     instance = engine.instance_by_reference(reference)
     complete(engine, instance.id, "register", {"severity": "medium", "handler_email": "agent@example.com"})
-    send_pending(app, engine)
+    send_pending(app, engine, redis_db.client)
     acknowledgement = mail_to(smtp_server, "thandi@example.com", "We have received your complaint")
     assert reference in acknowledgement["Subject"]
 
@@ -76,7 +78,7 @@ def test_client_logs_tracks_and_answers_the_survey(app, engine, models, live_ser
 
     complete(engine, instance.id, "investigate", RESOLVED)
     complete(engine, instance.id, "follow_up", {"contacted_via": "phone", "client_satisfied": True})
-    send_pending(app, engine)
+    send_pending(app, engine, redis_db.client)
     invitation = mail_to(smtp_server, "thandi@example.com", "How did we do?")
     survey = link_in(invitation, live_server, "survey")
     client.goto(survey)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from engine import ManualClock
+from tests.worker.fixtures import redis_db, run_redis  # noqa: F401 - fixtures are found by name
 from webapp.web.portal.forms import DEFAULT_INTAKES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,22 +130,23 @@ def smtp_server():
     server.stop()
 
 
-def send_pending(app, engine) -> int:
+def send_pending(app, engine, redis) -> int:
     """Send every pending notification with the worker's job (real SMTP); returns how many were sent."""
     from sqlalchemy import select
 
     from engine.core.db.models import Notification
+    from webapp.worker.entry import job_context
     from webapp.worker.jobs import send_notification
 
     with engine.read_session() as session:
         pending = list(session.scalars(select(Notification.id).where(Notification.status == "pending")))
-    with app.app_context():
+    with job_context(app, redis):
         return sum(send_notification(n) == "sent" for n in pending)
 
 
 @pytest.fixture
-def deliver(app, engine):
-    return lambda: send_pending(app, engine)
+def deliver(app, engine, redis_db):  # noqa: F811 - the fixture, by name
+    return lambda: send_pending(app, engine, redis_db.client)
 
 
 def mail_text(message) -> str:

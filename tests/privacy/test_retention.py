@@ -13,6 +13,7 @@ from engine import privacy
 from engine.errors import InvalidInput
 from tests.worker.fixtures import redis_db, run_redis  # noqa: F401 - fixtures are found by name
 from webapp.cli.commands import main
+from webapp.worker.entry import job_context
 from webapp.worker.retention import retention_days, retention_job, schedule_retention
 
 from .scan import traces
@@ -65,21 +66,21 @@ def test_a_bad_retention_period_is_refused(engine, days):
 
 def test_the_period_comes_from_config_then_environment(app, monkeypatch):
     monkeypatch.delenv("CLIENTFLOW_RETENTION_DAYS", raising=False)
-    assert retention_days(app) == 365 * 5
+    assert retention_days(app.config) == 365 * 5
     monkeypatch.setenv("CLIENTFLOW_RETENTION_DAYS", "90")
-    assert retention_days(app) == 90
+    assert retention_days(app.config) == 90
     app.config["RETENTION_DAYS"] = 30
-    assert retention_days(app) == 30
+    assert retention_days(app.config) == 30
     app.config["RETENTION_DAYS"] = "soon"
     with pytest.raises(InvalidInput):
-        retention_days(app)
+        retention_days(app.config)
 
 
 def test_the_job_runs_on_a_real_worker_and_schedules_the_next(app, engine, clock, jane, redis_db):  # noqa: F811
     app.config.update(RETENTION_DAYS=30, REDIS_URL=redis_db.url)
     clock.set(_ended(engine, jane)[-1] + timedelta(days=31))
     queue = Queue("mail", connection=redis_db.client)
-    with app.app_context():
+    with job_context(app, redis_db.client):
         job = queue.enqueue(retention_job, every_hours=24)
         SimpleWorker([queue], connection=redis_db.client).work(burst=True)
         job.refresh()

@@ -8,8 +8,9 @@ from sqlalchemy import select, update
 
 from engine.core.db.models import Notification
 from tests.worker.harness import REJECTED_PREFIX
-from webapp.worker import outbox
+from webapp.worker.entry import job_context
 from webapp.worker.jobs import DeliveryDeferred, send_notification
+from webapp.worker.queues import connect
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def row_of(engine, instance_id) -> Notification:
 
 
 def send(app, notification_id):
-    with app.app_context():
+    with job_context(app, connect(app.config["REDIS_URL"])):
         return send_notification(notification_id)
 
 
@@ -55,7 +56,7 @@ def test_sent_once_with_a_stable_message_id(app, models, smtp_server):
 def test_resend_after_a_crash_keeps_the_message_id(app, models, smtp_server):
     engine = models
     instance, row = notice(engine)
-    crashed = outbox.claim(engine, row.id, "example.com")  # an attempt that died before it could finish
+    crashed = engine.claim_notification(row.id, "example.com")  # an attempt that died before it could finish
     assert crashed.message_id and send(app, row.id) == "skipped"  # its hold is still on
     with engine.write_session.begin() as session:
         session.execute(update(Notification).where(Notification.id == row.id)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from engine.core.db.models import Notification
 from webapp.cli.commands import main
+from webapp.worker.entry import job_context
 from webapp.worker.queues import MAIL_QUEUE, TIMER_QUEUE
 from webapp.worker.scheduling import Settings
 from webapp.worker.sweeper import sweep
@@ -25,9 +26,11 @@ def test_sweep_schedules_unscheduled_work_once(app_config, request, redis_db):
     assert (first.timers, first.notifications) == (1, 1)
     assert sweep(engine, redis_db.client, settings) == first.__class__(0, 0)  # leases: no second job
 
+    # Straight onto the queue, not through RQ's scheduler: the worker holds it until it is due.
     timers = Queue(TIMER_QUEUE, connection=redis_db.client)
-    [job_id] = ScheduledJobRegistry(queue=timers).get_job_ids()
-    assert timers.fetch_job(job_id).args == (engine.timers(soon.id)[0].id,)
+    assert ScheduledJobRegistry(queue=timers).get_job_ids() == []
+    [job] = timers.get_jobs()
+    assert job.args == (engine.timers(soon.id)[0].id,)
     assert len(Queue(MAIL_QUEUE, connection=redis_db.client)) == 1
 
 
@@ -57,10 +60,11 @@ def test_sweeper_retries_a_failed_hand_off(app, engine, redis_db, make_user):
     assert [e.kind for e in engine.events(suggestion.id)].count("handoff_failed") == 1
     engine.deploy_each(PROCESSES)
 
-    sweeper = Sweeper(app, "test")
-    sweeper.sweep_once(take_turn=False)
-    [complaint] = engine.list_instances(key="complaint_handling")
-    assert suggestion.status == "completed"
-    assert suggestion.data["complaint_reference"] == complaint.reference
-    sweeper.sweep_once(take_turn=False)  # within the minute: no second try, no second complaint
+    with job_context(app, redis_db.client, name="test") as context:
+        sweeper = Sweeper(context)
+        sweeper.sweep_once(take_turn=False)
+        [complaint] = engine.list_instances(key="complaint_handling")
+        assert suggestion.status == "completed"
+        assert suggestion.data["complaint_reference"] == complaint.reference
+        sweeper.sweep_once(take_turn=False)  # within the minute: no second try, no second complaint
     assert len(engine.list_instances(key="complaint_handling")) == 1

@@ -16,8 +16,8 @@ from rq.scheduler import RQScheduler
 from engine import ManualClock
 from tests.worker.harness import wait_until
 from webapp.cli.commands import main
-from webapp.worker.dispatcher import EXTENSION, Dispatcher
-from webapp.worker.entry import _dispatcher, release_dead_schedulers, run_worker
+from webapp.worker.dispatcher import Dispatcher
+from webapp.worker.entry import _dispatcher, job_context, release_dead_schedulers, run_worker
 from webapp.worker.jobs import fire_timer
 from webapp.worker.queues import QUEUES, TIMER_QUEUE
 from webapp.worker.scheduling import Settings
@@ -52,7 +52,7 @@ def test_job_woken_early_puts_itself_back_for_the_due_time(models, app, redis_db
     [timer] = engine.timers(instance.id)
     queue = Queue(TIMER_QUEUE, connection=redis_db.client)
     early = queue.enqueue("webapp.worker.jobs.fire_timer", timer.id)  # as if RQ's scheduler had run it early
-    with app.app_context():
+    with job_context(app, redis_db.client):
         SimpleWorker([queue], connection=redis_db.client).work(burst=True)
     assert Job.fetch(early.id, connection=redis_db.client).return_value() == "rescheduled"
     assert engine.timers(instance.id)[0].fired_at is None
@@ -70,16 +70,15 @@ def test_worker_holds_an_early_timer_and_fires_it_at_its_due_time(models, app, r
     engine = models
     instance = reminder(engine, "PT1.5S")
     [timer] = engine.timers(instance.id)
-    dispatcher = _dispatcher(app, redis_db.client)
-    dispatcher.start()
-    app.extensions[EXTENSION] = dispatcher
-    try:
-        with app.app_context():
+    with job_context(app, redis_db.client) as context:
+        dispatcher = context.dispatcher = _dispatcher(context)
+        dispatcher.start()
+        try:
             assert fire_timer(timer.id) == "held"
-        assert engine.timers(instance.id)[0].fired_at is None
-        wait_until(lambda: engine.timers(instance.id)[0].fired_at, 5, interval=0.02, what="the held timer to fire")
-    finally:
-        assert dispatcher.stop() == []
+            assert engine.timers(instance.id)[0].fired_at is None
+            wait_until(lambda: engine.timers(instance.id)[0].fired_at, 5, interval=0.02, what="the held timer to fire")
+        finally:
+            assert dispatcher.stop() == []
     [timer] = engine.timers(instance.id)
     assert timer.due_at <= timer.fired_at < timer.due_at + timedelta(milliseconds=250)
 
@@ -106,7 +105,7 @@ def test_burst_worker_sweeps_up_overdue_timers_never_scheduled(app_config, reque
     [timer] = engine.timers(instance.id)
     assert timer.element_id == "review_reminder"
     clock.advance(hours=1, seconds=1)
-    assert run_worker(app, QUEUES, burst=True)
+    assert run_worker(app, app.config["REDIS_URL"], QUEUES, burst=True)
     [timer] = engine.timers(instance.id)
     assert timer.fired_at == clock.now() and timer.fired_at >= timer.due_at
     assert "remind_end" in engine.instance_detail(instance.id).completed_elements

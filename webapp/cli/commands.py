@@ -276,11 +276,14 @@ def _queue_names(values: tuple[str, ...]) -> list[str]:
 @click.pass_context
 def worker(ctx, burst, queues, name):
     """Run an RQ worker for timers and notifications (with RQ's scheduler and the sweeper)."""
+    from webapp.cli.serving import die_with_parent_if_asked
+    from webapp.connections import redis_url
     from webapp.worker.entry import run_worker
 
+    die_with_parent_if_asked()
     _log_to_stderr()
     app = ctx.obj if ctx.obj is not None else make_app()
-    run_worker(app, _queue_names(queues), burst=burst, name=name)
+    run_worker(app, redis_url(app, start=True), _queue_names(queues), burst=burst, name=name)
 
 
 @main.command()

@@ -11,10 +11,12 @@ from pathlib import Path
 import click
 from engine import privacy as engine_privacy
 from engine.errors import InvalidInput
+from flask import current_app
 
 from webapp.cli.output import emit, engine_command, table
+from webapp.connections import get_queue
 from webapp.web.privacy_export import sar_bundle
-from webapp.worker.queues import MAIL_QUEUE, get_queue
+from webapp.worker.queues import MAIL_QUEUE
 from webapp.worker.retention import retention_days, schedule_retention
 
 
@@ -32,7 +34,7 @@ def privacy():
 @engine_command
 def retention(engine, dry_run, days, every, as_json):
     """Anonymise ended instances older than the retention period (only what is due)."""
-    days = engine_privacy.check_days(days) if days is not None else retention_days()
+    days = engine_privacy.check_days(days) if days is not None else retention_days(current_app.config)
     if every is not None:
         if every <= 0:
             raise InvalidInput("--schedule-every takes a positive number of hours")

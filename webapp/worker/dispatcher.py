@@ -3,10 +3,10 @@
 RQ's scheduler works in whole seconds, so timer jobs are scheduled a little before the due time (the timer lead,
 webapp/worker/scheduling.py). A job that finds its timer not yet due hands it to this dispatcher, which fires it in the
 worker process when the clock reaches the due time: on time to the millisecond, and without a second trip
-through Redis. Firing goes through the same `fire_timer` job function, so it is just as idempotent.
+through Redis. Firing goes through the engine like the job, so it is just as idempotent.
 
-If the worker dies while holding timers, their leases run out and the sweeper schedules them again; a worker that
-stops normally hands them back to RQ's scheduler first.
+The leases of held timers name this worker; if it dies, its heartbeat stops and a live worker's sweeper takes them
+over within seconds. A worker that stops normally hands them back to RQ's scheduler first.
 """
 
 from __future__ import annotations
@@ -19,9 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 log = logging.getLogger(__name__)
-
-EXTENSION = "clientflow_dispatcher"  # where the worker entry point puts its dispatcher in app.extensions
-
 
 class Dispatcher(threading.Thread):
     """Calls `fire(timer_id)` for each held timer when the clock reaches its due time; `fallback(timer_id)`

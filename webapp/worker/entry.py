@@ -1,16 +1,24 @@
-"""The worker process: an RQ worker with RQ's scheduler enabled, plus the sweeper, inside the app's context.
+"""The worker process: an RQ worker with RQ's scheduler enabled, plus the sweeper and the dispatcher.
+
+This is the only module of the worker that touches Flask: it builds the `WorkerContext` (engine, Redis, settings,
+mail links) from the app once and installs it, and every job takes what it needs from there.
 
 `SimpleWorker` runs jobs in this process instead of forking one child per job: the engine's caches of parsed
 models and live workflows then survive from one job to the next, which is what keeps a timer job at a few
-milliseconds. A job that hangs is still stopped by RQ's job timeout (SIGALRM).
+milliseconds. A job that hangs is still stopped by RQ's job timeout (SIGALRM). RQ's scheduler runs in a process of
+its own, which the kernel ends when this worker dies (`PR_SET_PDEATHSIG`), so `kill -9` leaves no orphan.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
 import socket
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from uuid import uuid4
 
@@ -20,10 +28,13 @@ from rq import Queue, SimpleWorker
 from rq import exceptions as rq_exceptions
 from rq.scheduler import RQScheduler
 
-from webapp.worker import jobs
-from webapp.worker.dispatcher import EXTENSION, Dispatcher
-from webapp.worker.queues import QUEUES, TIMER_QUEUE, connect, redis_url
-from webapp.worker.scheduling import TIMER_JOB, TIMER_JOB_OPTIONS, Settings, schedule_timers
+from webapp import signing
+from webapp.worker.context import WorkerContext, install
+from webapp.worker.dispatcher import Dispatcher
+from webapp.worker.jobs import fire_now, hold_or_reschedule
+from webapp.worker.queues import QUEUES, TIMER_QUEUE, connect
+from webapp.worker.retention import retention_days
+from webapp.worker.scheduling import TIMER_JOB, TIMER_JOB_OPTIONS, Settings, alive_key, schedule_timers
 from webapp.worker.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
@@ -31,6 +42,7 @@ log = logging.getLogger(__name__)
 # An idle worker wakes this often to run RQ's maintenance, which restarts a scheduler whose lock came free.
 WORKER_TTL = 60
 MAINTENANCE_INTERVAL = 60
+_PR_SET_PDEATHSIG = 1
 
 # RQ before 3.0 keeps no record of a running scheduler (and has no SchedulerNotFound): nothing to check then.
 _NO_RECORD = getattr(rq_exceptions, "SchedulerNotFound", LookupError)
@@ -72,41 +84,122 @@ def release_dead_schedulers(redis: Redis, queue_names: Sequence[str]) -> list[st
     return freed
 
 
-def _dispatcher(app: Flask, redis: Redis) -> Dispatcher:
-    def fire(timer_id: int) -> str:
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Ask Linux to send `sig` to this process when its parent dies (no orphan keeps a lock or a queue)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, sig)
+    except (OSError, AttributeError):
+        log.debug("prctl(PR_SET_PDEATHSIG) unavailable", exc_info=True)
+
+
+class _DyingScheduler(RQScheduler):
+    """RQ's scheduler process, ended by the kernel when its worker dies: `kill -9` of a worker leaves no scheduler
+    running on, holding the scheduler lock for its queues."""
+
+    def work(self):
+        parent = os.getppid()
+        die_with_parent()
+        if os.getppid() != parent:  # the worker died before the request took effect
+            os._exit(0)
+        return super().work()
+
+
+class ClientflowWorker(SimpleWorker):
+    """RQ's in-process worker whose scheduler process dies with it."""
+
+    @property
+    def scheduler(self) -> RQScheduler | None:
+        return self._clientflow_scheduler
+
+    @scheduler.setter
+    def scheduler(self, value: RQScheduler | None) -> None:
+        # RQ makes its scheduler inside `work()`; it becomes ours before it forks its process.
+        if value is not None and type(value) is RQScheduler:
+            value.__class__ = _DyingScheduler
+        self._clientflow_scheduler = value
+
+
+def _mail_links(app: Flask):
+    """Signed portal links for mails, made with the web app's routes (the only Flask use of a job)."""
+    def links(template: str, instance_id: int | None, payload: dict) -> dict[str, str]:
         with app.app_context():
-            return jobs.fire_timer(timer_id)
+            return signing.mail_links(template, instance_id, payload)
+    return links
+
+
+def build_context(app: Flask, redis: Redis, name: str) -> WorkerContext:
+    """Everything the jobs of this worker need, taken from the app once."""
+    config = app.config
+    return WorkerContext(engine=app.extensions["clientflow"], redis=redis, settings=Settings.from_config(config),
+                         name=name, mail_from=config["MAIL_FROM"], smtp_url=config.get("SMTP_URL") or None,
+                         retention_days=retention_days(config), links=_mail_links(app))
+
+
+@contextmanager
+def job_context(app: Flask, redis: Redis, name: str | None = None) -> Iterator[WorkerContext]:
+    """Run jobs of `app` in this process (tests, one-off scripts): installs a context, removes it after."""
+    context = build_context(app, redis, name or _worker_name())
+    previous = install(context)
+    try:
+        yield context
+    finally:
+        install(previous)
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}.{os.getpid()}.{uuid4().hex[:6]}"
+
+
+def _dispatcher(context: WorkerContext) -> Dispatcher:
+    def fire(timer_id: int) -> str:
+        outcome = fire_now(context, timer_id)
+        if outcome == "early":  # the engine's clock says not yet: hold it again
+            due = context.engine.open_timer_due(timer_id)
+            if due is not None:
+                return hold_or_reschedule(context, timer_id, due)
+        return outcome
 
     def fallback(timer_id: int) -> None:
-        Queue(TIMER_QUEUE, connection=redis).enqueue(TIMER_JOB, timer_id, at_front=True, **TIMER_JOB_OPTIONS)
+        Queue(TIMER_QUEUE, connection=context.redis).enqueue(TIMER_JOB, timer_id, at_front=True, **TIMER_JOB_OPTIONS)
 
-    return Dispatcher(app.extensions["clientflow"].clock, fire, fallback)
+    return Dispatcher(context.engine.clock, fire, fallback)
 
 
-def run_worker(app: Flask, queue_names: Sequence[str] = QUEUES, *, burst: bool = False,
+def run_worker(app: Flask, redis_url: str, queue_names: Sequence[str] = QUEUES, *, burst: bool = False,
                name: str | None = None) -> bool:
     """Work the queues until stopped (SIGTERM/SIGINT finish the current job first) or, with `burst`, until empty."""
-    name = name or f"{socket.gethostname()}.{os.getpid()}.{uuid4().hex[:6]}"
-    redis = connect(redis_url(app, start=True))
+    name = name or _worker_name()
+    redis = connect(redis_url)
     release_dead_schedulers(redis, queue_names)
-    engine = app.extensions["clientflow"]
-    sweeper = Sweeper(app, name)
-    dispatcher = _dispatcher(app, redis)
-    with app.app_context():
-        worker = SimpleWorker(list(queue_names), connection=redis, name=name, worker_ttl=WORKER_TTL,
+    context = build_context(app, redis, name)
+    worker = ClientflowWorker(list(queue_names), connection=redis, name=name, worker_ttl=WORKER_TTL,
                               maintenance_interval=MAINTENANCE_INTERVAL)
+
+    def take_over_schedulers() -> None:
+        if release_dead_schedulers(redis, queue_names) and worker.scheduler is not None:
+            worker.scheduler.acquire_locks(auto_start=True)
+
+    sweeper = Sweeper(context, release_schedulers=take_over_schedulers)
+    dispatcher = _dispatcher(context)
+    previous = install(context)
+    try:
         if burst:
             sweeper.sweep_once(take_turn=False)
         else:
+            sweeper.beat()
             sweeper.start()
             dispatcher.start()
-            app.extensions[EXTENSION] = dispatcher
-        try:
-            return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
-        finally:
-            sweeper.stop()
-            app.extensions.pop(EXTENSION, None)
-            held = dispatcher.stop()
-            if held:  # back to RQ's scheduler, rather than waiting for their leases to run out
-                schedule_timers(redis, held, engine.clock.now(), Settings.from_config(app.config), force=True,
-                                lead=timedelta(0))
+            context.dispatcher = dispatcher
+        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        sweeper.stop()
+        context.dispatcher = None
+        held = dispatcher.stop()
+        if held:  # back to RQ's scheduler, rather than waiting for their leases to run out
+            schedule_timers(redis, held, context.engine.clock.now(), context.settings, force=True,
+                            lead=timedelta(0))
+        redis.delete(alive_key(name))
+        install(previous)

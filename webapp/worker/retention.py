@@ -1,7 +1,7 @@
 """The retention job on RQ: anonymise ended instances kept longer than `CLIENTFLOW_RETENTION_DAYS`.
 
-`retention_job` runs inside the app context the worker entry point opened (webapp/worker/entry.py), like the timer
-and mail jobs. It is idempotent: a run takes only what is due and not yet anonymised. `schedule_retention`
+`retention_job` gets the engine and the retention period from the worker's context (webapp/worker/context.py), like
+the timer and mail jobs. It is idempotent: a run takes only what is due and not yet anonymised. `schedule_retention`
 puts it on the mail queue (one job per scheduled minute); with `every_hours`, each run schedules the next.
 The same run is `clientflow privacy retention` (for cron).
 """
@@ -10,24 +10,23 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from engine import privacy
-from flask import Flask, current_app
 from rq import Queue
 from rq.job import Job
 
-from webapp.extensions import get_engine
-from webapp.worker.queues import MAIL_QUEUE, get_queue
+from webapp.worker.context import current
+from webapp.worker.queues import MAIL_QUEUE
 
 log = logging.getLogger(__name__)
 
 RETENTION_JOB_PREFIX = "clientflow-privacy-retention"
 
 
-def retention_days(app: Flask | None = None) -> int:
+def retention_days(config: Mapping) -> int:
     """The retention period: config `RETENTION_DAYS`, else env `CLIENTFLOW_RETENTION_DAYS`, else five years."""
-    config = (app or current_app).config
     raw = config.get("RETENTION_DAYS") or os.environ.get("CLIENTFLOW_RETENTION_DAYS") \
         or privacy.DEFAULT_RETENTION_DAYS
     return privacy.check_days(raw)
@@ -35,14 +34,15 @@ def retention_days(app: Flask | None = None) -> int:
 
 def retention_job(dry_run: bool = False, every_hours: float | None = None) -> dict:
     """One retention run; with `every_hours`, the next run is scheduled before this one returns."""
-    engine = get_engine()
-    run = privacy.run_retention(engine, retention_days(), dry_run=dry_run)
+    context = current()
+    engine = context.engine
+    run = privacy.run_retention(engine, context.retention_days, dry_run=dry_run)
     # Counts only: which people were erased is exactly what must not reach the logs.
     log.info("retention: %d instance(s) due, %d anonymised, %d skipped%s", len(run.due), len(run.anonymised),
              len(run.skipped), " (dry run)" if dry_run else "")
     if every_hours:
-        schedule_retention(get_queue(MAIL_QUEUE), engine.clock.now() + timedelta(hours=every_hours),
-                           every_hours=every_hours)
+        schedule_retention(Queue(MAIL_QUEUE, connection=context.redis),
+                           engine.clock.now() + timedelta(hours=every_hours), every_hours=every_hours)
     return run.as_dict()
 
 

@@ -1,9 +1,12 @@
 """Putting timers and notifications on RQ: one job per item, guarded by a lease in Redis.
 
 A lease (`clientflow:lease:timer:42`, expiring a little after the item is due) says "a job for this item is on its
-way". The save listener and the sweeper only enqueue when they can take the lease, so a healthy system has one job
-per item; when a job is lost (Redis flushed, worker killed mid-job) its lease runs out and the sweeper enqueues a new
-one. A rare second job is harmless: firing and sending are idempotent on the database side.
+way" and who holds it: `queued` while the job waits in RQ, then the name of the worker running it. The save listener
+and the sweeper only enqueue when they can take the lease, so a healthy system has one job per item. Every worker
+keeps a heartbeat key alive (`clientflow:alive:<name>`, a second or two); a lease whose holder's heartbeat is gone is
+taken over by the sweeper at once, so a killed worker's timers and mails move to a live one within seconds instead
+of waiting for the lease to run out. A lost job whose lease says `queued` (Redis flushed) is found when the lease
+runs out. A rare second job is harmless: firing and sending are idempotent on the database side.
 """
 
 from __future__ import annotations
@@ -11,15 +14,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Flask
 from redis import Redis
 from rq import Queue, Retry
 
-from webapp.worker.queues import MAIL_QUEUE, TIMER_QUEUE, RedisUnavailable, get_redis
+from webapp.worker.queues import MAIL_QUEUE, TIMER_QUEUE, RedisUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,9 @@ TIMER_JOB_OPTIONS = {"job_timeout": 120, "result_ttl": 300, "failure_ttl": 7 * 2
 NOTIFICATION_JOB_OPTIONS = {"job_timeout": 180, "result_ttl": 300, "failure_ttl": 7 * 24 * 3600}
 
 DEFAULT_LEASE_SECONDS = 10.0
+# A worker's heartbeat key lives this long and is renewed three times as often (webapp/worker/sweeper.py).
+HEARTBEAT_TTL_SECONDS = 1.5
+QUEUED = "queued"  # the holder of a lease whose job waits in RQ
 # RQ's scheduler works in whole seconds; its job comes this much before the due time and the worker holds the timer
 # for the last stretch (webapp/worker/dispatcher.py), so a timer fires on time to the millisecond, not the second.
 DEFAULT_TIMER_LEAD_SECONDS = 2.0
@@ -46,7 +51,7 @@ class Settings:
     lease: timedelta = timedelta(seconds=DEFAULT_LEASE_SECONDS)
     timer_lead: timedelta = timedelta(seconds=DEFAULT_TIMER_LEAD_SECONDS)
     mail_retry_intervals: tuple[int, ...] = DEFAULT_MAIL_RETRY_INTERVALS
-    sweep_interval: float = 2.0
+    sweep_interval: float = 1.0
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -55,7 +60,7 @@ class Settings:
         return cls(lease=timedelta(seconds=float(config.get("JOB_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS)),
                    timer_lead=timedelta(seconds=float(DEFAULT_TIMER_LEAD_SECONDS if lead is None else lead)),
                    mail_retry_intervals=tuple(int(i) for i in intervals),
-                   sweep_interval=float(config.get("SWEEP_INTERVAL") or 2.0))
+                   sweep_interval=float(config.get("SWEEP_INTERVAL") or 1.0))
 
     @property
     def max_mail_attempts(self) -> int:
@@ -71,27 +76,80 @@ def lease_key(kind: str, item_id: int) -> str:
     return f"clientflow:lease:{kind}:{item_id}"
 
 
+def alive_key(worker: str) -> str:
+    return f"clientflow:alive:{worker}"
+
+
+def heartbeat(redis: Redis, worker: str, ttl: float = HEARTBEAT_TTL_SECONDS) -> None:
+    """Say this worker is alive for the next `ttl` seconds."""
+    redis.set(alive_key(worker), "1", px=int(ttl * 1000))
+
+
+# Take a lease that is free, or whose holder (a worker, not `queued`) has no heartbeat any more.
+_TAKE_OVER = """
+local holder = redis.call('GET', KEYS[1])
+if holder and (holder == ARGV[3] or holder == 'queued' or redis.call('EXISTS', ARGV[4] .. holder) == 1) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+
+# Take a lease only from a worker that holds it and has no heartbeat any more.
+_TAKE_FROM_DEAD = """
+local holder = redis.call('GET', KEYS[1])
+if (not holder) or holder == 'queued' or holder == ARGV[3] or redis.call('EXISTS', ARGV[4] .. holder) == 1 then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+
+def take_from_dead(redis: Redis, kind: str, item_ids: Iterable[int], until: datetime, now: datetime,
+                   holder: str) -> list[int]:
+    """The ids among `item_ids` whose lease a dead worker held, now held by `holder`."""
+    item_ids = list(item_ids)
+    if not item_ids:
+        return []
+    with redis.pipeline(transaction=False) as pipe:
+        for item_id in item_ids:
+            pipe.eval(_TAKE_FROM_DEAD, 1, lease_key(kind, item_id), holder, _millis(until, now), holder,
+                      alive_key(""))
+        return [item_id for item_id, taken in zip(item_ids, pipe.execute(), strict=True) if taken]
+
+
+def _millis(until: datetime, now: datetime) -> int:
+    return max(1000, math.ceil((until - now).total_seconds() * 1000))
+
+
 def take_leases(redis: Redis, kind: str, items: Iterable[tuple[int, datetime]], now: datetime, *,
-                force: bool = False) -> list[bool]:
-    """Take (or with `force`, renew) the lease of each (id, held until) item in one round trip."""
+                force: bool = False, holder: str = QUEUED, takeover: bool = False) -> list[bool]:
+    """Take (with `force`, renew) the lease of each (id, held until) item in one round trip; with `takeover`, also
+    take leases whose holding worker is dead."""
     items = list(items)
     if not items:
         return []
     with redis.pipeline(transaction=False) as pipe:
         for item_id, until in items:
-            millis = max(1000, math.ceil((until - now).total_seconds() * 1000))
-            pipe.set(lease_key(kind, item_id), "1", px=millis, nx=not force)
+            if takeover and not force:
+                pipe.eval(_TAKE_OVER, 1, lease_key(kind, item_id), holder, _millis(until, now), holder,
+                          alive_key(""))
+            else:
+                pipe.set(lease_key(kind, item_id), holder, px=_millis(until, now), nx=not force)
         return [bool(answer) for answer in pipe.execute()]
 
 
 def schedule_timers(redis: Redis, timers: Iterable[tuple[int, datetime]], now: datetime, settings: Settings, *,
-                    force: bool = False, lead: timedelta | None = None) -> int:
+                    force: bool = False, lead: timedelta | None = None, takeover: bool = False) -> int:
     """Enqueue `fire_timer` for each (timer id, due) whose lease we get: `lead` (default: the settings') before
     its due time, or now if that has passed."""
     lead = settings.timer_lead if lead is None else lead
     timers = list(timers)
     queue = Queue(TIMER_QUEUE, connection=redis)
-    taken = take_leases(redis, "timer", [(i, max(due, now) + settings.lease) for i, due in timers], now, force=force)
+    taken = take_leases(redis, "timer", [(i, max(due, now) + settings.lease) for i, due in timers], now, force=force,
+                        takeover=takeover)
     count = 0
     for (timer_id, due), ours in zip(timers, taken, strict=True):
         if not ours:
@@ -106,21 +164,25 @@ def schedule_timers(redis: Redis, timers: Iterable[tuple[int, datetime]], now: d
 
 
 def schedule_notifications(redis: Redis, notifications: Iterable[tuple[int, datetime | None]], now: datetime,
-                           settings: Settings, *, force: bool = False) -> int:
-    """Enqueue `send_notification` (with RQ retries and backoff) for each (id, not before) whose lease we get."""
+                           settings: Settings, *, force: bool = False, takeover: bool = False) -> int:
+    """Enqueue `send_notification` (with RQ retries and backoff) for each (id, not before) whose lease we get.
+
+    With `takeover` the jobs may also take rows a dead worker was sending (`claim(..., takeover=True)`)."""
     notifications = [(i, not_before or now) for i, not_before in notifications]
     queue = Queue(MAIL_QUEUE, connection=redis)
     taken = take_leases(redis, "notification", [(i, max(t, now) + settings.lease) for i, t in notifications], now,
-                        force=force)
+                        force=force, takeover=takeover)
     retry = Retry(max=len(settings.mail_retry_intervals), interval=list(settings.mail_retry_intervals))
     count = 0
     for (notification_id, not_before), ours in zip(notifications, taken, strict=True):
         if not ours:
             continue
+        options = {"takeover": True} if takeover else {}
         if not_before <= now:
-            queue.enqueue(NOTIFICATION_JOB, notification_id, retry=retry, **NOTIFICATION_JOB_OPTIONS)
+            queue.enqueue(NOTIFICATION_JOB, notification_id, retry=retry, **options, **NOTIFICATION_JOB_OPTIONS)
         else:
-            queue.enqueue_at(not_before, NOTIFICATION_JOB, notification_id, retry=retry, **NOTIFICATION_JOB_OPTIONS)
+            queue.enqueue_at(not_before, NOTIFICATION_JOB, notification_id, retry=retry, **options,
+                             **NOTIFICATION_JOB_OPTIONS)
         count += 1
     return count
 
@@ -130,9 +192,10 @@ class SaveScheduler:
 
     The change is committed before listeners run, so a failure here loses nothing: the sweeper finds the rows."""
 
-    def __init__(self, app: Flask):
-        self.app = app
-        self.settings = Settings.from_config(app.config)
+    def __init__(self, redis: Callable[[], Redis], clock, settings: Settings):
+        self.redis = redis
+        self.clock = clock
+        self.settings = settings
         self._paused_until = 0.0
 
     def __call__(self, results) -> None:
@@ -141,8 +204,8 @@ class SaveScheduler:
         if not timers and not notifications or time.monotonic() < self._paused_until:
             return
         try:
-            redis = get_redis(self.app)
-            now = self.app.extensions["clientflow"].clock.now()
+            redis = self.redis()
+            now = self.clock.now()
             schedule_timers(redis, timers, now, self.settings)
             schedule_notifications(redis, [(n, now) for n in notifications], now, self.settings)
         except RedisUnavailable as err:
@@ -154,11 +217,3 @@ class SaveScheduler:
             log.warning("could not schedule %d timer(s) and %d notification(s) on Redis (%s: %s); "
                         "a worker's sweeper will pick them up", len(timers), len(notifications),
                         err.__class__.__name__, err)
-
-
-def register_scheduling(app: Flask) -> None:
-    """Schedule timers and notifications on RQ after each commit, when `SCHEDULE_JOBS` is on.
-
-    Off by default under TESTING, so tests without a worker never touch Redis."""
-    if app.config.get("SCHEDULE_JOBS", not app.testing):
-        app.extensions["clientflow"].on_save(SaveScheduler(app))

@@ -1,8 +1,11 @@
-"""The sweeper: every few seconds, give a job to each due (or soon due) timer and notification that has none.
+"""The sweeper: give a job to each due (or soon due) timer and notification that has none, and keep this worker's
+heartbeat alive.
 
 Redis is a delivery mechanism, the database is the truth: after a flushed Redis or a worker killed mid-job, the
-sweeper finds the unfired timers and unsent rows and schedules them again, so work is delayed, never lost.
-Every worker runs a sweeper thread; a short Redis lock lets one of them sweep per interval.
+sweeper finds the unfired timers and unsent rows and schedules them again, so work is delayed, never lost. Every
+worker runs a sweeper thread; a short Redis lock lets one of them sweep per interval. Leases held by a worker whose
+heartbeat is gone are taken over at once (webapp/worker/scheduling.py), so a killed worker's timers and in-flight
+mails move to a live worker within seconds.
 """
 
 from __future__ import annotations
@@ -10,21 +13,33 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Flask
+from engine.core.outbox import SENDING_HOLD
 from redis import Redis
+from rq import Queue
 
-from webapp.worker import outbox
-from webapp.worker.queues import get_redis
-from webapp.worker.scheduling import Settings, schedule_notifications, schedule_timers
+from webapp.worker.context import WorkerContext
+from webapp.worker.queues import MAIL_QUEUE
+from webapp.worker.scheduling import (
+    HEARTBEAT_TTL_SECONDS,
+    NOTIFICATION_JOB,
+    NOTIFICATION_JOB_OPTIONS,
+    Settings,
+    heartbeat,
+    schedule_notifications,
+    schedule_timers,
+    take_from_dead,
+)
 
 log = logging.getLogger(__name__)
 
 SWEEP_LOCK = "clientflow:sweeper"
 BATCH = 1000
 HANDOFF_RETRY_SECONDS = 60
+SCHEDULER_CHECK_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -33,51 +48,85 @@ class SweepResult:
     notifications: int
 
 
-def sweep(engine, redis: Redis, settings: Settings) -> SweepResult:
-    """Schedule every timer and notification due before the next sweep whose lease is free; returns the counts."""
+def sweep(engine, redis: Redis, settings: Settings, holder: str = "sweeper") -> SweepResult:
+    """Schedule every timer and notification due before the next sweep whose lease is free or held by a dead
+    worker, and take over mails a dead worker was sending; returns the counts."""
     now = engine.clock.now()
-    # Looking one interval (plus the timer lead) ahead lets a rescheduled timer still go out early enough to be on time.
-    horizon = now + settings.timer_lead + timedelta(seconds=settings.sweep_interval + 1)
-    timers = [(t.id, t.due_at) for t in engine.due_timers(horizon, limit=BATCH)]
-    notifications = outbox.due_notifications(engine, horizon, limit=BATCH)
-    return SweepResult(schedule_timers(redis, timers, now, settings),
-                       schedule_notifications(redis, notifications, now, settings))
+    # Looking one interval (plus the timer lead) ahead lets a rescheduled timer still go out early enough to be on
+    # time. They go straight onto the queue (the worker holds an early one until due), not through RQ's scheduler,
+    # whose lock a killed worker's scheduler may still hold for a minute.
+    ahead = settings.timer_lead + timedelta(seconds=settings.sweep_interval + 1)
+    timers = [(t.id, t.due_at) for t in engine.due_timers(now + ahead, limit=BATCH)]
+    scheduled_timers = schedule_timers(redis, timers, now, settings, lead=ahead, takeover=True)
+    notifications = engine.due_notifications(now + ahead, limit=BATCH)
+    scheduled_mails = schedule_notifications(redis, notifications, now, settings, takeover=True)
+    orphans = take_from_dead(redis, "notification", engine.notifications_in_flight(limit=BATCH),
+                             now + SENDING_HOLD + settings.lease, now, holder)
+    queue = Queue(MAIL_QUEUE, connection=redis)
+    for notification_id in orphans:
+        queue.enqueue(NOTIFICATION_JOB, notification_id, takeover=True, **NOTIFICATION_JOB_OPTIONS)
+    if orphans:
+        log.warning("took over %d notification(s) a dead worker was sending", len(orphans))
+    return SweepResult(scheduled_timers, scheduled_mails + len(orphans))
 
 
 class Sweeper(threading.Thread):
-    """Runs `sweep` every `settings.sweep_interval` seconds in the worker process, until stopped."""
+    """Keeps this worker's heartbeat, and runs `sweep` every `settings.sweep_interval` seconds, until stopped."""
 
-    def __init__(self, app: Flask, name: str):
-        super().__init__(name=f"clientflow-sweeper-{name}", daemon=True)
-        self.app = app
-        self.owner = name
-        self.settings = Settings.from_config(app.config)
+    def __init__(self, context: WorkerContext, *, release_schedulers: Callable[[], object] | None = None):
+        super().__init__(name=f"clientflow-sweeper-{context.name}", daemon=True)
+        self.context = context
+        self.settings = context.settings
+        self.release_schedulers = release_schedulers
         self._stopped = threading.Event()
         self._next_handoff_retry = 0.0
+        self._next_scheduler_check = 0.0
 
     def run(self) -> None:
+        beat = HEARTBEAT_TTL_SECONDS / 3
+        next_sweep = 0.0
         while not self._stopped.is_set():
-            self.sweep_once()
-            self._stopped.wait(self.settings.sweep_interval)
+            self.beat()
+            if time.monotonic() >= next_sweep:
+                self.sweep_once()
+                next_sweep = time.monotonic() + self.settings.sweep_interval
+            self._stopped.wait(min(beat, max(0.0, next_sweep - time.monotonic())))
 
     def stop(self) -> None:
         self._stopped.set()
 
+    def beat(self) -> None:
+        try:
+            heartbeat(self.context.redis, self.context.name)
+        except Exception:  # noqa: BLE001 - Redis away: the sweep logs it; leases simply stay with their holders
+            log.debug("heartbeat failed", exc_info=True)
+
     def sweep_once(self, *, take_turn: bool = True) -> SweepResult | None:
         """One sweep, if it is this worker's turn (or unconditionally with take_turn=False); errors are logged."""
+        context = self.context
         try:
-            redis = get_redis(self.app)
-            if take_turn and not redis.set(SWEEP_LOCK, self.owner, nx=True,
-                                           px=max(100, int(self.settings.sweep_interval * 900))):
+            if take_turn and not context.redis.set(SWEEP_LOCK, context.name, nx=True,
+                                                   px=max(100, int(self.settings.sweep_interval * 900))):
                 return None
-            result = sweep(self.app.extensions["clientflow"], redis, self.settings)
+            result = sweep(context.engine, context.redis, self.settings, holder=context.name)
         except Exception:  # noqa: BLE001 - a sweeper that dies silently would be worse than one that logs and retries
             log.exception("sweep failed; trying again in %ss", self.settings.sweep_interval)
             return None
         if result.timers or result.notifications:
             log.info("sweeper scheduled %d timer(s) and %d notification(s)", result.timers, result.notifications)
+        self._check_schedulers()
         self._retry_handoffs()
         return result
+
+    def _check_schedulers(self) -> None:
+        """Free RQ scheduler locks of dead schedulers and take them over (retries and scheduled jobs go on)."""
+        if self.release_schedulers is None or time.monotonic() < self._next_scheduler_check:
+            return
+        self._next_scheduler_check = time.monotonic() + SCHEDULER_CHECK_SECONDS
+        try:
+            self.release_schedulers()
+        except Exception:  # noqa: BLE001 - logged; RQ's own lock expiry is the fallback
+            log.exception("checking RQ's scheduler locks failed")
 
     def _retry_handoffs(self) -> None:
         """Start processes whose hand-off failed before (engine/handoffs.py), at most once a minute.
@@ -87,7 +136,7 @@ class Sweeper(threading.Thread):
             return
         self._next_handoff_retry = time.monotonic() + HANDOFF_RETRY_SECONDS
         try:
-            started = self.app.extensions["clientflow"].handoffs.retry_pending()
+            started = self.context.engine.handoffs.retry_pending()
         except Exception:  # noqa: BLE001 - logged; the next minute tries again
             log.exception("hand-off retry failed")
             return

@@ -60,7 +60,7 @@ def bench(quick, postgres_url, output, only, instances, redis_url):
     if "timers" in parts:
         results["timers"] = _bench_timers(quick)
     if parts & {"web", "scaleout"}:
-        from webapp.cli.bench_web import run_parts
+        from webapp.cli.bench.web import run_parts
 
         results.update(run_parts(parts, quick, url, redis_url, instances, click.echo,
                                  progress=lambda m: click.echo(f"... {m}", err=True)))
@@ -70,7 +70,7 @@ def bench(quick, postgres_url, output, only, instances, redis_url):
 
 def _bench_timers(quick: bool) -> dict:
     try:
-        from webapp.cli.bench_timers import bench_timers
+        from webapp.cli.bench.timers import bench_timers
     except ImportError:
         click.echo("timers: not measured (webapp.bench_timers is not available)", err=True)
         return {"skipped": "timer benchmark not available"}
