@@ -31,7 +31,8 @@ def deployed(cli, order_bundle, make_user):
 
 
 def test_deploy_and_processes(cli, deployed, order_bundle):
-    assert deployed == {"key": "order", "version": 1, "process_ids": ["order", "order_checks"], "created": True}
+    assert deployed == {"key": "order", "version": 1, "process_ids": ["order", "order_checks"], "created": True,
+                        "dialect": "spiff", "compat": []}
     again = cli("deploy", order_bundle)
     assert again.output.strip() == "order v1 unchanged (order, order_checks)"
     listed = json.loads(cli("processes", "--json").output)
