@@ -208,7 +208,7 @@ def live_server(app):
     thread.join(timeout=5)
 
 
-PASSWORD = "password123"
+PASSWORD = "tidal-lantern-orchard-42"
 
 
 def client_signed_in(app, username: str, password: str = PASSWORD):
@@ -221,7 +221,8 @@ def client_signed_in(app, username: str, password: str = PASSWORD):
 
 def bearer_headers(engine, username: str) -> dict[str, str]:
     """Authorization headers with a new API token of the user."""
-    from engine.core.users import create_token
+    from engine.core.tokens import SCOPES, create_token
 
     with engine.write_session.begin() as session:
-        return {"Authorization": f"Bearer {create_token(session, username, 'test')}"}
+        token, _ = create_token(session, username, "test", now=engine.clock.now(), scopes=SCOPES)
+    return {"Authorization": f"Bearer {token}"}

@@ -10,7 +10,7 @@ from flask import Flask
 
 from webapp import config
 from webapp.connections import register_scheduling
-from webapp.extensions import csrf, db, login_manager, migrate
+from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
@@ -36,6 +36,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     with app.app_context():
         forms_dir = Path(app.config["FORMS_DIR"])
         app.extensions["clientflow"] = Engine(

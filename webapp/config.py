@@ -53,6 +53,7 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": env.get("CLIENTFLOW_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 50,
+        **security_settings(env),
         # Lane -> the roles that supervise it (team view, reassign); unlisted lanes: docs/getting-started.md.
         "LANE_SUPERVISORS": lane_supervisors(env.get("CLIENTFLOW_LANE_SUPERVISORS") or "{}"),
     }
@@ -75,6 +76,37 @@ def engine_limits(settings) -> dict:
     return {"script_memory_mb": settings["SCRIPT_MEMORY_MB"], "script_wall_seconds": settings["SCRIPT_WALL_SECONDS"],
             "sandbox_processes": settings["SANDBOX_PROCESSES"], "max_state_bytes": settings["MAX_STATE_BYTES"],
             "max_variable_bytes": settings["MAX_VARIABLE_BYTES"]}
+
+
+def security_settings(env) -> dict:
+    """Sign-in, sessions, tokens and request sizes (docs/operations.md, "Security settings")."""
+    return {
+        # Server-side sessions: idle timeout and absolute lifetime (user_session table).
+        "SESSION_IDLE_MINUTES": float(env.get("CLIENTFLOW_SESSION_IDLE_MINUTES", "30")),
+        "SESSION_LIFETIME_HOURS": float(env.get("CLIENTFLOW_SESSION_LIFETIME_HOURS", "12")),
+        # Failed sign-ins counted per account and per client address (Flask-Limiter, docs/decisions.md).
+        "LOGIN_LIMIT_ACCOUNT": env.get("CLIENTFLOW_LOGIN_LIMIT_ACCOUNT", "5 per 5 minutes; 20 per day"),
+        "LOGIN_LIMIT_ADDRESS": env.get("CLIENTFLOW_LOGIN_LIMIT_ADDRESS", "20 per 5 minutes; 100 per day"),
+        "RATELIMIT_STORAGE_URI": env.get("CLIENTFLOW_RATELIMIT_STORAGE_URI") or limiter_storage(
+            env.get("REDIS_URL") or ""),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Roles that must sign in with a TOTP code too (comma separated, e.g. "Admin,Compliance Officer").
+        "TOTP_REQUIRED_ROLES": [r.strip() for r in env.get("CLIENTFLOW_TOTP_REQUIRED_ROLES", "").split(",")
+                                if r.strip()],
+        "API_TOKEN_DAYS": int(env.get("CLIENTFLOW_API_TOKEN_DAYS", "90")),
+        # Largest request body read at all (the studio's JSON saves are the largest); Flask enforces it on the
+        # stream, so a body sent without Content-Length is cut off too.
+        "MAX_CONTENT_LENGTH": int(env.get("CLIENTFLOW_MAX_CONTENT_LENGTH", str(26 * 1024 * 1024))),
+    }
+
+
+def limiter_storage(redis_url: str) -> str:
+    """Flask-Limiter's storage: the shared Redis when there is one, else this process's memory."""
+    if redis_url.startswith(("redis://", "rediss://")):
+        return redis_url
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return "memory://"
 
 
 def normalise_database_url(url: str) -> str:

@@ -3,6 +3,7 @@
 from engine import Engine
 from engine.core.db.models import Base
 from flask import current_app
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -13,6 +14,8 @@ db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# Sign-in throttling only (webapp/web/views/auth.py); storage from RATELIMIT_STORAGE_URI, no default limits.
+limiter = Limiter(key_func=lambda: "")
 
 
 def get_engine() -> Engine:

@@ -21,6 +21,7 @@ from engine.core.unit_of_work import (
     Work,
     actor_of,
     change,
+    check_sizes,
     label_of,
     last_data,
     restore,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 def start(services: Services, key: str, data: dict[str, Any], actor: Actor) -> InstanceView:
     if not isinstance(data, dict):
         raise InvalidInput("start data must be a JSON object")
+    check_sizes(services, data)
     with services.write_connection() as conn:
         actor = actor_of(conn, actor)
         definition = definitions.latest(conn, key)
@@ -98,6 +100,7 @@ def complete(services: Services, task_id: str, data: dict[str, Any], actor: Acto
         tasks.check_may_work(work.actor, current)
         task = _ready_task(work, task_id)
         tasks.check_separation(work.conn, work.actor, work.row.id, task.task_spec)
+        check_sizes(services, data)
         cleaned = services.forms.clean(work.model, current.form_key, current.ui_form_key, data, dict(task.data))
         changed = sorted(k for k, v in cleaned.items() if task.data.get(k, object()) != v)
 
@@ -119,6 +122,9 @@ def claim(services: Services, task_id: str, actor: Actor, claim: bool):
             tasks.check_may_work(work.actor, current, claiming=True)
             holder = work.actor.username
         else:
+            if not work.actor.may_work_in(current.lane):
+                # Before the claim check, so another lane's task reveals nothing of its state (403, not 409).
+                raise tasks.NotAllowed(f"{work.actor.username} does not have the role {current.lane!r} this task needs")
             if current.claimed_by is None:
                 raise TaskNotReady(f"task {task_id} is not claimed")
             if current.claimed_by != work.actor.username and not work.actor.is_admin:

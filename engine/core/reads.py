@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -71,15 +72,38 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, default=str))
 
 
+@dataclass(frozen=True)
+class LabelScope:
+    """Whose client labels a search may match: instances of these definitions, or those `started_by` started."""
+
+    definition_ids: frozenset[int]
+    started_by: str | None = None
+
+
+def like_pattern(text: str) -> str:
+    """`text` as a LIKE pattern matching it anywhere, its own `%`, `_` and `\\` taken literally (escape `\\`)."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def search(session: Session, *, key: str | None = None, status: str | None = None, text: str | None = None,
-           limit: int = 100, offset: int = 0) -> list[InstanceView]:
+           limit: int = 100, offset: int = 0, label_scope: LabelScope | None = None,
+           process_keys: frozenset[str] | None = None) -> list[InstanceView]:
+    """Instances newest first; `text` matches the reference, and the label only within `label_scope` (when given),
+    so a search never matches what its user may not see; `process_keys` limits the processes (a token's scope)."""
     query = select(ProcessInstance)
+    if process_keys is not None:
+        query = query.where(ProcessInstance.process_key.in_(sorted(process_keys)))
     if key:
         query = query.where(ProcessInstance.process_key == key)
     if status:
         query = query.where(ProcessInstance.status == status)
     if text:
-        like = f"%{text.strip()}%"
-        query = query.where(or_(ProcessInstance.reference.ilike(like), ProcessInstance.label.ilike(like)))
+        like = like_pattern(text)
+        label = ProcessInstance.label.ilike(like, escape="\\")
+        if label_scope is not None:
+            label = label & or_(ProcessInstance.definition_id.in_(sorted(label_scope.definition_ids)),
+                                ProcessInstance.started_by == (label_scope.started_by or ""))
+        query = query.where(or_(ProcessInstance.reference.ilike(like, escape="\\"), label))
     query = query.order_by(ProcessInstance.id.desc()).limit(limit).offset(offset)
     return [view(r) for r in session.scalars(query)]

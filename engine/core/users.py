@@ -1,10 +1,8 @@
-"""Users, roles and API tokens. A BPMN lane is a role."""
+"""Users and roles (a BPMN lane is a role), passwords and second-factor secrets; API tokens are in tokens.py."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -12,11 +10,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from engine.core.db.models import ApiToken, Role, User, UserRole, utcnow
+from engine.core.db.models import Role, User, UserRole, UserSession
 from engine.core.db.prepared import Prepared
+from engine.core.passwords import check_new_password
 from engine.errors import InvalidInput, UserNotFound
 
 ADMIN_ROLE = "Admin"
+# Clients are not staff: a lane of this name is where the client acts (through the portal), and holding it as a
+# role would grant every client's case (docs/decisions.md). No account may hold it.
+CLIENT_ROLES = frozenset({"Client"})
 SYSTEM_ACTOR = "system"
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
 _hasher = PasswordHasher()
@@ -46,9 +48,11 @@ class UserView:
 SYSTEM_USER = UserView(0, SYSTEM_ACTOR, "System", None, frozenset({ADMIN_ROLE}), True)
 
 
-def _view(session: Session, user: User) -> UserView:
+def user_view(session: Session, user: User) -> UserView:
     roles = frozenset(session.scalars(select(UserRole.role_name).where(UserRole.user_id == user.id)))
-    return UserView(user.id, user.username, user.display_name, user.email, roles, user.active)
+    return UserView(user.id, user.username, user.display_name, user.email, roles - CLIENT_ROLES, user.active)
+
+
 
 
 _USER_WITH_ROLES = Prepared(
@@ -65,12 +69,12 @@ def get_user(db: Session | Connection, username: str) -> UserView:
     if not rows:
         raise UserNotFound(f"no user named {username!r}")
     first = rows[0]
-    roles = frozenset(r.role_name for r in rows if r.role_name)
+    roles = frozenset(r.role_name for r in rows if r.role_name) - CLIENT_ROLES
     return UserView(first.id, first.username, first.display_name, first.email, roles, first.active)
 
 
 def list_users(session: Session) -> list[UserView]:
-    return [_view(session, u) for u in session.scalars(select(User).order_by(User.username))]
+    return [user_view(session, u) for u in session.scalars(select(User).order_by(User.username))]
 
 
 def save_user(session: Session, username: str, roles: list[str], *, password: str | None = None,
@@ -79,8 +83,11 @@ def save_user(session: Session, username: str, roles: list[str], *, password: st
     if not _USERNAME.match(username or "") or username == SYSTEM_ACTOR:
         raise InvalidInput(f"invalid user name {username!r}: use 2-80 letters, digits or _.@- "
                            f"(and not {SYSTEM_ACTOR!r})")
-    if password is not None and len(password) < 8:
-        raise InvalidInput("password must have at least 8 characters")
+    clients = sorted({r.strip() for r in roles} & CLIENT_ROLES)
+    if clients:
+        raise InvalidInput(f"{clients[0]!r} is not a staff role: clients act on their own cases through the portal")
+    if password is not None:
+        check_new_password(password, username)
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         user = User(username=username, display_name=display_name or username)
@@ -92,6 +99,9 @@ def save_user(session: Session, username: str, roles: list[str], *, password: st
     if password is not None:
         user.password_hash = _hasher.hash(password)
     session.flush()
+    if password is not None:
+        # A new password ends every open session of the user (a stolen cookie dies with the old password).
+        session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     session.execute(delete(UserRole).where(UserRole.user_id == user.id))
     for role in sorted({r.strip() for r in roles if r.strip()}):
         if session.get(Role, role) is None:
@@ -99,7 +109,7 @@ def save_user(session: Session, username: str, roles: list[str], *, password: st
             session.flush()
         session.add(UserRole(user_id=user.id, role_name=role))
     session.flush()
-    return _view(session, user)
+    return user_view(session, user)
 
 
 def check_password(session: Session, username: str, password: str) -> UserView | None:
@@ -111,30 +121,29 @@ def check_password(session: Session, username: str, password: str) -> UserView |
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    return _view(session, user)
+    return user_view(session, user)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_token(session: Session, username: str, name: str = "") -> str:
-    """A new API token for the user; only its hash is stored, so it is shown once."""
+def set_active(session: Session, username: str, active: bool) -> UserView:
+    """Activate or deactivate a user; deactivating ends every session of theirs."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise UserNotFound(f"no user named {username!r}")
-    token = "cf_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name, token_hash=_token_hash(token)))
+    user.active = active
+    if not active:
+        session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     session.flush()
-    return token
+    return user_view(session, user)
 
 
-def user_for_token(session: Session, token: str) -> UserView | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None:
-        return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    row.last_used_at = utcnow()
-    return _view(session, user)
+def totp_secret(session: Session, username: str) -> str | None:
+    return session.scalar(select(User.totp_secret).where(User.username == username))
+
+
+def set_totp_secret(session: Session, username: str, secret: str | None) -> None:
+    """Enrol (or, with None, remove) the user's TOTP second factor."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserNotFound(f"no user named {username!r}")
+    user.totp_secret = secret
+    session.flush()

@@ -17,6 +17,7 @@ from engine.privacy.erasure import ENDED, ERASED_EVENT, erase_instance
 from engine.privacy.overview import (
     data_map,
     instance_privacy,
+    label_scope,
     log_access,
     redact_for,
     redact_labels,
@@ -41,6 +42,6 @@ __all__ = [
     "RESTRICTED", "TOMBSTONE", "ErasureRequestNotFound", "ErasureView", "PersonalField", "ProcessPrivacy",
     "RetentionRun", "SubjectInstance", "SubjectRecord", "access_basis", "approve_erasure", "check_days",
     "check_officer", "clean_term", "data_map", "due_for_retention", "erase_instance", "erasure_request",
-    "erasure_requests", "find_subject", "instance_privacy", "log_access", "process_privacy", "redact",
+    "erasure_requests", "find_subject", "instance_privacy", "label_scope", "log_access", "process_privacy", "redact",
     "redact_for", "redact_labels", "reject_erasure", "request_erasure", "run_retention", "task_holds_personal",
 ]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, tuple_
 
 from engine.core.db.models import ProcessDefinition, ProcessInstance
+from engine.core.reads import LabelScope
 from engine.core.users import UserView
 from engine.errors import InstanceNotFound
 from engine.privacy import access_log
@@ -59,6 +60,18 @@ def redact_labels(engine: Engine, views: list[InstanceView], user: UserView) -> 
         privacies = {(r.key, r.version): process_privacy(engine.model(conn, r.id), r.key, r.version) for r in rows}
     return [v if not v.label or access_basis(user, privacies[(v.key, v.version)], v.started_by)
             else replace(v, label=RESTRICTED) for v in views]
+
+
+def label_scope(engine: Engine, user: UserView) -> LabelScope | None:
+    """The labels `user` may search: those of process versions they have an access basis for, and of the cases
+    they started; None (every label) for Admin and Compliance."""
+    if user.roles & PRIVACY_ROLES:
+        return None
+    with engine.sql_engine.connect() as conn:
+        rows = conn.execute(select(DEFINITION.c.id, DEFINITION.c.key, DEFINITION.c.version)).all()
+        visible = frozenset(r.id for r in rows
+                            if access_basis(user, process_privacy(engine.model(conn, r.id), r.key, r.version), None))
+    return LabelScope(visible, user.username)
 
 
 def task_holds_personal(engine: Engine, task: TaskView, context: dict[str, Any] | None = None) -> bool:

@@ -35,7 +35,7 @@ def new_page(chromium, live_server):
 
 @pytest.fixture
 def sign_in(new_page):
-    def as_user(username: str, password: str = "password123"):
+    def as_user(username: str, password: str = "tidal-lantern-orchard-42"):
         page = new_page()
         page.goto("/login")
         page.get_by_label("User name").fill(username)

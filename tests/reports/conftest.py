@@ -151,7 +151,7 @@ def signed_in(app, make_user):
     def sign_in(username: str, *roles: str):
         make_user(username, *roles)
         client = app.test_client()
-        response = client.post("/login", data={"username": username, "password": "password123"})
+        response = client.post("/login", data={"username": username, "password": "tidal-lantern-orchard-42"})
         assert response.status_code == 302, response.text
         return client
     return sign_in

@@ -20,7 +20,7 @@ def owner(chromium, live_server, people):
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.goto("/login")
     page.get_by_label("User name").fill("po")
-    page.get_by_label("Password").fill("password123")
+    page.get_by_label("Password").fill("tidal-lantern-orchard-42")
     page.keyboard.press("Enter")
     page.wait_for_url("**/inbox/")
     yield page

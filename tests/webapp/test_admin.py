@@ -2,6 +2,8 @@
 
 import re
 
+from tests.conftest import PASSWORD
+
 
 def test_only_admins_reach_the_admin_pages(signed_in):
     sam = signed_in("sam")
@@ -32,7 +34,7 @@ def test_update_roles_keeps_the_password_when_left_empty(app, engine, signed_in)
                                                      "display_name": "Alice A", "email": "", "password": ""})
     assert response.status_code == 303
     assert engine.user("alice").roles == {"Agent", "Supervisor"}
-    assert app.test_client().post("/login", data={"username": "alice", "password": "password123"}).status_code == 302
+    assert app.test_client().post("/login", data={"username": "alice", "password": PASSWORD}).status_code == 302
 
 
 def test_invalid_user_input_is_shown_next_to_the_fields(engine, signed_in, text):
@@ -40,7 +42,7 @@ def test_invalid_user_input_is_shown_next_to_the_fields(engine, signed_in, text)
     response = root.post("/admin/users/new", data={"username": "x y", "email": "not-an-email", "password": "short"})
     assert response.status_code == 422
     page = text(response)
-    assert "Not an email address." in page and "at least 8" in page.lower()
+    assert "Not an email address." in page and "at least 12" in page.lower()
     response = root.post("/admin/users/new", data={"username": "x y", "roles": "Agent"})
     assert response.status_code == 422 and "invalid user name" in text(response)
     assert root.get("/admin/users/nobody").status_code == 404

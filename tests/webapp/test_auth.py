@@ -2,12 +2,14 @@
 
 import pytest
 
+from tests.conftest import PASSWORD
+
 
 def test_sign_in_and_out(client, staff, text):
     page = client.get("/login")
     assert page.status_code == 200
     assert 'autocomplete="current-password"' in page.text
-    response = client.post("/login?next=/instances/", data={"username": "alice", "password": "password123"})
+    response = client.post("/login?next=/instances/", data={"username": "alice", "password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/instances/"
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -19,7 +21,7 @@ def test_sign_in_and_out(client, staff, text):
 
 
 def test_wrong_password_is_refused_without_saying_which_part(client, staff, text):
-    for username, password in (("alice", "wrong-password"), ("nobody", "password123")):
+    for username, password in (("alice", "wrong-password"), ("nobody", PASSWORD)):
         response = client.post("/login", data={"username": username, "password": password})
         assert response.status_code == 401
         assert "Wrong user name or password." in text(response)
@@ -29,7 +31,7 @@ def test_wrong_password_is_refused_without_saying_which_part(client, staff, text
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
 def test_sign_in_never_redirects_off_site(client, staff, target):
     response = client.post("/login", query_string={"next": target},
-                           data={"username": "alice", "password": "password123"})
+                           data={"username": "alice", "password": PASSWORD})
     assert response.headers["Location"] == "/inbox/"
 
 

@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from tests.conftest import PASSWORD
+
 
 def test_error_pages_are_real_pages(signed_in, text):
     client = signed_in("alice")
@@ -57,10 +59,10 @@ def csrf_token(page: str) -> str:
 
 def test_forms_without_a_valid_csrf_token_are_refused(csrf_app, engine, staff, order, text):
     client = csrf_app.test_client()
-    response = client.post("/login", data={"username": "alice", "password": "password123"})
+    response = client.post("/login", data={"username": "alice", "password": PASSWORD})
     assert response.status_code == 400 and "CSRF" in text(response)
     token = csrf_token(client.get("/login").text)
-    response = client.post("/login", data={"username": "alice", "password": "password123", "csrf_token": token})
+    response = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302
     instance = engine.start("order", by="alice")
     [task] = engine.tasks(instance_id=instance.id)

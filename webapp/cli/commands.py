@@ -14,6 +14,7 @@ from engine.errors import (
 from webapp.cli.bench import bench
 from webapp.cli.output import emit, engine_command, make_app, parse_data, table
 from webapp.cli.privacy import privacy
+from webapp.cli.tokens import tokens, totp
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -245,11 +246,11 @@ def users_list(engine, as_json):
 @click.option("--label", default="cli", help="a name for the token")
 @engine_command
 def users_token(engine, name, label):
-    """Create an API token for a user (printed once)."""
-    from engine.core.users import create_token
+    """Create an API token for a user with the default scopes and lifetime (printed once; see `tokens create`)."""
+    from engine.core.tokens import create_token
 
     with engine.write_session.begin() as session:
-        token = create_token(session, name, label)
+        token, _ = create_token(session, name, label, now=engine.clock.now())
     click.echo(token)
 
 
@@ -290,10 +291,27 @@ def worker(ctx, burst, queues, name):
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, help="address:port to listen on")
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
 @click.option("--threads", default=4, show_default=True, help="threads per gunicorn worker")
-def serve(bind, workers, threads):
-    """Serve the web app with gunicorn (production); run `clientflow worker` beside it."""
-    from webapp.cli.serving import serve as serve_with_gunicorn
+@click.option("--insecure-dev", is_flag=True, help="start even with unsafe settings (local use only)")
+def serve(bind, workers, threads, insecure_dev):
+    """Serve the web app with gunicorn (production); run `clientflow worker` beside it.
 
+    Refuses to start (exit 2) without SECRET_KEY, with the default SQLite file on a non-loopback address, or
+    without secure cookies behind HTTPS, unless --insecure-dev."""
+    import os
+
+    from webapp.cli.serving import serve as serve_with_gunicorn
+    from webapp.cli.serving import unsafe_settings
+
+    problems = unsafe_settings(bind, os.environ)
+    if problems and not insecure_dev:
+        click.echo("clientflow serve: refusing to start with unsafe settings:", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        click.echo("Fix them (docs/operations.md, \"Security settings\"), or pass --insecure-dev for local use.",
+                   err=True)
+        sys.exit(2)
+    for problem in problems:
+        click.echo(f"clientflow serve --insecure-dev: {problem}", err=True)
     serve_with_gunicorn(bind, workers, threads)
 
 
@@ -333,3 +351,5 @@ def _seed_demo(app) -> None:
 
 main.add_command(bench)
 main.add_command(privacy)
+main.add_command(tokens)
+users.add_command(totp)

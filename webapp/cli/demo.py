@@ -1,4 +1,6 @@
-"""Demo data for `clientflow run --demo`: the shipped processes, one user per lane role, a few instances.
+"""Demo data for `clientflow run --demo`: the shipped processes, one user per staff lane, a few instances.
+
+The `Client` lane gets no user: clients are not staff and act through the portal (docs/decisions.md).
 
 Extend `DEMO_INSTANCES` with instances worth showing (start data, then tasks to complete), so the demo has
 instances in every state. A process without entries gets one instance started with no data.
@@ -15,7 +17,7 @@ from typing import Any
 
 from engine import ManualClock
 from engine.core.bundle import parse_xml
-from engine.core.users import ADMIN_ROLE, save_user
+from engine.core.users import ADMIN_ROLE, CLIENT_ROLES, save_user
 from engine.errors import ClientflowError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -112,11 +114,11 @@ def seed_demo(engine, processes_dir: str | Path) -> DemoSummary:
 
 def _create_users(engine, roles: set[str], summary: DemoSummary) -> None:
     people = {ADMIN_USER: [ADMIN_ROLE]}
-    for role in sorted(roles):
+    for role in sorted(roles - CLIENT_ROLES):
         people.setdefault(username_for(role), []).append(role)
     with engine.write_session.begin() as session:
         for name, user_roles in people.items():
-            password = secrets.token_urlsafe(9)
+            password = secrets.token_urlsafe(12)  # 16 characters: the staff password rules want 12 or more
             save_user(session, name, user_roles, password=password, display_name=name.replace("_", " ").title(),
                       email=f"{name}@example.com")
             summary.users[name] = (user_roles, password)

@@ -48,3 +48,25 @@ def log_access(what: str, *, instance_id: int | None = None, task: TaskView | No
 def redacted_list(views: list[InstanceView]) -> list[InstanceView]:
     """Instance list rows with the client label masked outside the viewer's lanes."""
     return privacy.redact_labels(get_engine(), views, viewer()[0])
+
+
+def token_process_keys() -> frozenset[str] | None:
+    """The process keys the API token is limited to (None: any, and always None for a signed-in user)."""
+    grant = g.get("api_grant")
+    return grant.process_keys if grant is not None else None
+
+
+def search_instances(*, key: str | None = None, status: str | None = None, text: str | None = None,
+                     limit: int = 50, offset: int = 0) -> list[InstanceView]:
+    """Instances as the viewer may list them: the text matches only labels they may see (so a hidden label
+    cannot be guessed letter by letter), labels outside their lanes masked, a token's process scope applied;
+    a search whose results show client labels is written to the access log."""
+    engine = get_engine()
+    user = viewer()[0]
+    scope = privacy.label_scope(engine, user) if text else None
+    rows = redacted_list(engine.list_instances(key=key, status=status, text=text, limit=limit, offset=offset,
+                                               label_scope=scope, process_keys=token_process_keys()))
+    shown = [r.id for r in rows if r.label and r.label != privacy.RESTRICTED]
+    if text and shown:
+        log_access("search", subjects=shown, why=f"search: {text.strip()}")
+    return rows

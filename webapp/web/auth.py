@@ -1,13 +1,15 @@
-"""Who is asking: Flask-Login sessions for staff, bearer tokens for the API, and role checks for both."""
+"""Who is asking: server-side sessions (through Flask-Login) for staff, bearer tokens for the API, role checks."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 
-from engine.core import users
+from engine.core import sessions, tokens, users
+from engine.core.tokens import TokenGrant
 from engine.core.users import UserView
-from engine.errors import NotAllowed, UserNotFound
-from flask import Blueprint, Flask, abort, g
+from engine.errors import NotAllowed
+from flask import Blueprint, Flask, abort, current_app, g
 from flask_login import UserMixin, current_user, login_required
 
 from webapp.extensions import get_engine, login_manager
@@ -19,11 +21,13 @@ INSTANCE_MANAGERS = frozenset({"Admin", "Supervisor", "Manager"})
 class StaffUser(UserMixin):
     """The signed-in user for Flask-Login: a thin wrapper over the engine's `UserView`."""
 
-    def __init__(self, view: UserView):
+    def __init__(self, view: UserView, session_id: str):
         self.view = view
+        self.session_id = session_id
 
     def get_id(self) -> str:
-        return self.view.username
+        # What Flask-Login keeps in the cookie: the server-side session's id, not the user name.
+        return self.session_id
 
     @property
     def is_active(self) -> bool:
@@ -53,25 +57,58 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
 
 
-def _load_user(username: str) -> StaffUser | None:
-    try:
-        view = get_engine().user(username)
-    except UserNotFound:
-        return None
-    return StaffUser(view) if view.active else None
+def _load_user(session_id: str) -> StaffUser | None:
+    """The user of a live server-side session; None (so: the sign-in page) once it ended, idled or aged out."""
+    engine, config = get_engine(), current_app.config
+    now = engine.clock.now()
+    with engine.read_session() as session:
+        view, state = sessions.check(session, session_id, now, idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+                                     lifetime=timedelta(hours=config["SESSION_LIFETIME_HOURS"]))
+    if state == "over":
+        with engine.write_session.begin() as session:
+            sessions.end_session(session, session_id)
+    elif state == "touch":
+        with engine.write_session.begin() as session:
+            sessions.touch(session, session_id, now)
+    return StaffUser(view, session_id) if view is not None else None
 
 
-def authenticate(username: str, password: str) -> StaffUser | None:
+def check_password(username: str, password: str) -> UserView | None:
     """The user whose name and password match, or None (same cost either way)."""
     with get_engine().read_session() as session:
-        view = users.check_password(session, username, password)
-    return StaffUser(view) if view else None
+        return users.check_password(session, username, password)
 
 
-def token_user(token: str) -> UserView | None:
-    """The active user an API token belongs to (and mark the token used)."""
+def start_session(view: UserView) -> StaffUser:
+    """A new server-side session for a user who proved who they are (a new id at every sign-in)."""
+    engine = get_engine()
+    with engine.write_session.begin() as session:
+        session_id = sessions.open_session(session, view.id, engine.clock.now())
+    return StaffUser(view, session_id)
+
+
+def end_sessions(user_id: int) -> None:
+    """End every session of the user (sign-out ends them on every device)."""
     with get_engine().write_session.begin() as session:
-        return users.user_for_token(session, token)
+        sessions.end_all(session, user_id)
+
+
+def token_grant(token: str) -> TokenGrant | None:
+    """What a valid API token may do (and mark it used); None when unknown, expired or revoked."""
+    engine = get_engine()
+    with engine.write_session.begin() as session:
+        return tokens.authenticate(session, token, engine.clock.now())
+
+
+def require_scope(scope: str, process_key: str | None = None) -> None:
+    """Refuse an API call its token's scopes (or process keys) do not cover; a signed-in user passes."""
+    grant = g.get("api_grant")
+    if grant is None:
+        return
+    if not grant.allows(scope):
+        raise NotAllowed(f"this API token does not have the {scope!r} scope")
+    if process_key is not None and not grant.allows_process(process_key):
+        raise NotAllowed(f"this API token is not for the process {process_key!r}")
 
 
 def require_login(bp: Blueprint) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from engine.errors import InvalidInput, NotAllowed, ProcessNotFound, TaskNotFound
+from engine.errors import InstanceNotFound, InvalidInput, NotAllowed, ProcessNotFound, TaskNotFound
 from flask import g, jsonify, request, url_for
 
 from webapp.extensions import get_engine
-from webapp.web.access import log_access, redacted, redacted_list
+from webapp.web.access import log_access, redacted, search_instances, token_process_keys
 from webapp.web.api.blueprint import bp
 from webapp.web.api.openapi import document
-from webapp.web.auth import INSTANCE_MANAGERS, check_role
+from webapp.web.auth import INSTANCE_MANAGERS, check_role, require_scope
 from webapp.web.views.inbox import due_filter
 
 TASK_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -90,6 +90,21 @@ def process_key(value: str | None) -> str | None:
     return value
 
 
+def in_token_scope(instance_id: int) -> None:
+    """An instance of a process the token is not for is answered as if it did not exist."""
+    keys = token_process_keys()
+    if keys is not None and get_engine().instance(instance_id).key not in keys:
+        raise InstanceNotFound(f"no instance with id {instance_id}")
+
+
+def task_in_scope(task_id: str) -> str:
+    """The task id; a task of a process the token is not for is answered as if it did not exist."""
+    keys = token_process_keys()
+    if keys is not None and get_engine().task(checked_task_id(task_id)).process_key not in keys:
+        raise TaskNotFound(f"no open task with id {task_id}")
+    return checked_task_id(task_id)
+
+
 def page() -> dict[str, int]:
     return {"limit": int_arg("limit", 50, 1, 200), "offset": int_arg("offset", 0, 0, 10_000_000)}
 
@@ -114,20 +129,22 @@ def processes():
 @bp.post("/processes/<key>/instances")
 def start(key: str):
     data = object_field(body(), "data")
-    instance = get_engine().start(process_key(key), data, by=g.api_user.username)
+    require_scope("start", process_key(key))
+    instance = get_engine().start(key, data, by=g.api_user.username)
     location = url_for("api.instance", instance_id=instance.id)
     return jsonify(instance.as_dict()), 201, {"Location": location}
 
 
 @bp.get("/instances")
 def instances():
-    rows = get_engine().list_instances(key=process_key(request.args.get("process")),
-                                       status=choice_arg("status", STATUSES), text=request.args.get("q"), **page())
-    return jsonify({"instances": [i.as_dict() for i in redacted_list(rows)]})
+    rows = search_instances(key=process_key(request.args.get("process")), status=choice_arg("status", STATUSES),
+                            text=(request.args.get("q") or "").strip() or None, **page())
+    return jsonify({"instances": [i.as_dict() for i in rows]})
 
 
 @bp.get("/instances/<int(max=2147483647):instance_id>")
 def instance(instance_id: int):
+    in_token_scope(instance_id)
     log_access("instance", instance_id=instance_id)
     return jsonify(redacted(get_engine().instance_detail(instance_id)).as_dict())
 
@@ -135,6 +152,7 @@ def instance(instance_id: int):
 @bp.post("/instances/<int(max=2147483647):instance_id>/cancel")
 def cancel(instance_id: int):
     check_role(g.api_user, INSTANCE_MANAGERS)
+    in_token_scope(instance_id)
     reason = body().get("reason", "")
     if not isinstance(reason, str):
         raise InvalidInput("`reason` must be a string")
@@ -144,6 +162,7 @@ def cancel(instance_id: int):
 @bp.post("/instances/<int(max=2147483647):instance_id>/retry")
 def retry(instance_id: int):
     check_role(g.api_user, INSTANCE_MANAGERS)
+    in_token_scope(instance_id)
     data = object_field(body(), "data")
     return jsonify(get_engine().retry(instance_id, data, by=g.api_user.username).as_dict())
 
@@ -153,12 +172,13 @@ def tasks():
     rows = get_engine().tasks(user=g.api_user.username, mine=bool_arg("mine"),
                               process_key=process_key(request.args.get("process")),
                               **due_filter(choice_arg("due", ("overdue", "soon"))), **page())
-    return jsonify({"tasks": [t.as_dict() for t in rows]})
+    keys = token_process_keys()
+    return jsonify({"tasks": [t.as_dict() for t in rows if keys is None or t.process_key in keys]})
 
 
 @bp.get("/tasks/<task_id>")
 def task(task_id: str):
-    found = get_engine().task(checked_task_id(task_id))
+    found = get_engine().task(task_in_scope(task_id))
     if not g.api_user.may_work_in(found.lane):
         raise NotAllowed(f"{g.api_user.username} does not have the role {found.lane!r} this task needs")
     log_access("task", task=found)
@@ -167,12 +187,12 @@ def task(task_id: str):
 
 @bp.post("/tasks/<task_id>/claim")
 def claim(task_id: str):
-    return jsonify(get_engine().claim(checked_task_id(task_id), by=g.api_user.username).as_dict())
+    return jsonify(get_engine().claim(task_in_scope(task_id), by=g.api_user.username).as_dict())
 
 
 @bp.post("/tasks/<task_id>/unclaim")
 def unclaim(task_id: str):
-    return jsonify(get_engine().unclaim(checked_task_id(task_id), by=g.api_user.username).as_dict())
+    return jsonify(get_engine().unclaim(task_in_scope(task_id), by=g.api_user.username).as_dict())
 
 
 @bp.post("/tasks/<task_id>/assign")
@@ -193,7 +213,7 @@ def complete(task_id: str):
     version = payload.get("expected_version")
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise InvalidInput("`expected_version` must be an integer")
-    instance = get_engine().complete(checked_task_id(task_id), object_field(payload, "data"), by=g.api_user.username,
+    instance = get_engine().complete(task_in_scope(task_id), object_field(payload, "data"), by=g.api_user.username,
                                      expected_version=version)
     return jsonify(instance.as_dict())
 
@@ -204,6 +224,8 @@ def message():
     name = payload.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("`name` (the BPMN message name) is required")
+    if token_process_keys() is not None:
+        raise NotAllowed("a token limited to some processes cannot send messages (a message may reach any process)")
     instance = get_engine().send_message(name, object_field(payload, "correlation", required=True),
                                          object_field(payload, "payload"), by=g.api_user.username)
     return jsonify(instance.as_dict())

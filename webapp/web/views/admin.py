@@ -1,10 +1,10 @@
-"""Administration: users, their roles (lane names) and API tokens."""
+"""Administration: users, their roles (lane names) and API tokens (created with scopes and an expiry, revoked)."""
 
 from __future__ import annotations
 
-from engine.core import users
+from engine.core import tokens, users
 from engine.errors import InvalidInput
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 
 from webapp.extensions import get_engine
 from webapp.web.auth import require_login, role_required
@@ -60,7 +60,14 @@ def user_edit(username: str | None):
             return redirect(url_for("admin.user_edit", username=saved.username), 303)
     status = 422 if form.errors else 200
     return render_template("admin/user.html", form=form, user=existing, roles=known_roles(),
-                           token_form=TokenForm()), status
+                           token_form=TokenForm(), tokens=tokens_of(existing), now=get_engine().clock.now()), status
+
+
+def tokens_of(user: users.UserView | None) -> list[tokens.TokenView]:
+    if user is None:
+        return []
+    with get_engine().read_session() as session:
+        return tokens.list_tokens(session, user.username)
 
 
 @bp.post("/users/<username>/tokens")
@@ -68,7 +75,21 @@ def token_create(username: str):
     user = get_user_or_404(username)
     form = TokenForm()
     if not form.validate():
-        abort(400, description="The token label is too long.")
-    with get_engine().write_session.begin() as session:
-        token = users.create_token(session, user.username, form.name.data or "")
-    return render_template("admin/token.html", user=user, token=token, label=form.name.data)
+        abort(400, description="; ".join(f"{form[name].label.text}: {' '.join(errors)}"
+                                         for name, errors in form.errors.items()))
+    engine = get_engine()
+    with engine.write_session.begin() as session:
+        token, view = tokens.create_token(session, user.username, form.name.data or "", now=engine.clock.now(),
+                                          scopes=form.scopes.data or None,
+                                          days=form.days.data or current_app.config["API_TOKEN_DAYS"],
+                                          process_keys=form.process_list())
+    return render_template("admin/token.html", user=user, token=token, label=form.name.data, view=view)
+
+
+@bp.post("/users/<username>/tokens/<int:token_id>/revoke")
+def token_revoke(username: str, token_id: int):
+    engine = get_engine()
+    with engine.write_session.begin() as session:
+        view = tokens.revoke(session, token_id, engine.clock.now(), username=username)
+    flash(f"Revoked the token {view.name or view.id} of {username}.", "success")
+    return redirect(url_for("admin.user_edit", username=username), 303)

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import json
 
+from engine.core.passwords import MIN_LENGTH
+from engine.core.tokens import DEFAULT_DAYS, DEFAULT_SCOPES, MAX_DAYS, SCOPES
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms import (
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -16,6 +26,11 @@ class LoginForm(FlaskForm):
                            render_kw={"autocomplete": "username", "autofocus": True})
     password = PasswordField("Password", validators=[DataRequired()],
                              render_kw={"autocomplete": "current-password"})
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code from your authenticator app", validators=[DataRequired(), Length(max=12)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
 
 
 class ActionForm(FlaskForm):
@@ -66,8 +81,9 @@ class UserForm(FlaskForm):
     email = EmailField("Email", validators=[Optional(), Length(max=255),
                                             Regexp(EMAIL, message="Not an email address.")])
     roles = StringField("Roles", description="Comma separated; a role is a BPMN lane name, e.g. Compliance Officer.")
-    password = PasswordField("New password", validators=[Optional(), Length(min=8)],
-                             description="At least 8 characters. Leave empty to keep the current one.",
+    password = PasswordField("New password", validators=[Optional(), Length(min=MIN_LENGTH)],
+                             description=f"At least {MIN_LENGTH} characters, not a common password (a few words "
+                                         "make a good one). Leave empty to keep the current one.",
                              render_kw={"autocomplete": "new-password"})
 
     def role_list(self) -> list[str]:
@@ -76,3 +92,13 @@ class UserForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField("Token label", validators=[Optional(), Length(max=80)], description="e.g. mail gateway")
+    scopes = SelectMultipleField("Scopes", choices=[(s, s) for s in SCOPES], default=list(DEFAULT_SCOPES),
+                                 validators=[Optional()],
+                                 description="read: see; work: claim and complete tasks; start: start processes; "
+                                             "admin: cancel and retry. None chosen: read, work, start.")
+    days = IntegerField("Valid for (days)", default=DEFAULT_DAYS, validators=[Optional(), NumberRange(1, MAX_DAYS)])
+    processes = StringField("Only these processes", validators=[Optional(), Length(max=500)],
+                            description="Comma separated process keys; empty for every process.")
+
+    def process_list(self) -> list[str]:
+        return [k.strip() for k in (self.processes.data or "").split(",") if k.strip()]

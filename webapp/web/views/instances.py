@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from webapp.extensions import get_engine
-from webapp.web.access import log_access, redacted, redacted_list
+from webapp.web.access import log_access, redacted, search_instances
 from webapp.web.auth import INSTANCE_MANAGERS, require_login, role_required
 from webapp.web.views.forms import ActionForm, CancelForm
 from webapp.web.views.inbox import due_window, page_args
@@ -46,7 +46,7 @@ def index():
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     text = (request.args.get("q") or "").strip() or None
     page, size, offset = page_args()
-    rows = redacted_list(engine.list_instances(key=key, status=status, text=text, limit=size + 1, offset=offset))
+    rows = search_instances(key=key, status=status, text=text, limit=size + 1, offset=offset)
     return render_template("instances/index.html", instances=rows[:size], has_next=len(rows) > size, page=page,
                            process=key, status=status, q=text or "", statuses=STATUSES,
                            processes=engine.processes())

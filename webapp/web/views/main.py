@@ -4,6 +4,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from webapp.extensions import get_engine
+from webapp.web.access import search_instances
 from webapp.web.auth import require_login
 from webapp.web.views.inbox import due_window
 
@@ -15,5 +16,5 @@ require_login(bp)
 def index():
     engine = get_engine()
     now, soon = due_window()
-    return render_template("index.html", processes=engine.processes(), instances=engine.list_instances(limit=10),
+    return render_template("index.html", processes=engine.processes(), instances=search_instances(limit=10),
                            tasks=engine.tasks(user=current_user.username, limit=10), now=now, soon=soon)
