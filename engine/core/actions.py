@@ -21,6 +21,7 @@ from engine.core.unit_of_work import (
     Work,
     actor_of,
     change,
+    check_sizes,
     label_of,
     last_data,
     restore,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 def start(services: Services, key: str, data: dict[str, Any], actor: Actor) -> InstanceView:
     if not isinstance(data, dict):
         raise InvalidInput("start data must be a JSON object")
+    check_sizes(services, data)
     with services.write_connection() as conn:
         actor = actor_of(conn, actor)
         definition = definitions.latest(conn, key)
@@ -98,6 +100,7 @@ def complete(services: Services, task_id: str, data: dict[str, Any], actor: Acto
         tasks.check_may_work(work.actor, current)
         task = _ready_task(work, task_id)
         tasks.check_separation(work.conn, work.actor, work.row.id, task.task_spec)
+        check_sizes(services, data)
         cleaned = services.forms.clean(work.model, current.form_key, current.ui_form_key, data, dict(task.data))
         changed = sorted(k for k, v in cleaned.items() if task.data.get(k, object()) != v)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -241,6 +242,18 @@ def is_finished(workflow: BpmnWorkflow) -> bool:
     """No task of the workflow is waiting, ready, running or predicted; checked over every task, not with
     SpiffWorkflow's depth-limited tree walk (`is_completed`)."""
     return not any(task.state & TaskState.NOT_FINISHED_MASK for task in workflow.tasks.values())
+
+
+def check_sizes(services: Services, data: dict[str, Any]) -> None:
+    """Refuse a value from a form or the API larger than `max_variable_bytes` (as JSON), naming its field."""
+    for name, value in data.items():
+        try:
+            size = len(json.dumps(value, default=str))
+        except (TypeError, ValueError, RecursionError) as err:
+            raise InvalidInput(f"{name}: not storable as JSON ({err})") from err
+        if size > services.max_variable_bytes:
+            raise InvalidInput(f"{name}: the value is {size:,} bytes, over the {services.max_variable_bytes:,}-byte "
+                               "limit for one field")
 
 
 def label_of(data: dict[str, Any]) -> str | None:
