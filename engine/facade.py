@@ -45,16 +45,17 @@ class Engine:
                  script_time_limit: float = 1.0, script_memory_mb: int = 256, script_wall_seconds: float = 2.0,
                  sandbox_processes: int = 2, max_state_bytes: int = MAX_STATE_BYTES,
                  max_variable_bytes: int = 256 * 1024, live_cache_size: int = 256,
-                 lane_supervisors: dict[str, list[str]] | None = None):
+                 lane_supervisors: dict[str, list[str]] | None = None, check_state: bool = False):
         """`script_*` and `sandbox_processes` bound each script run (docs/sandbox.md); `max_state_bytes` bounds an
-        instance's saved state and `max_variable_bytes` one value given by a form or the API."""
+        instance's saved state and `max_variable_bytes` one value given by a form or the API; `check_state` compares
+        every saved state with a full SpiffWorkflow serialization (tests)."""
         self.forms = FormService()
         self.supervision = Supervision.of(lane_supervisors)  # who sees a lane's team view (engine/casework)
         limits = SandboxLimits(cpu_seconds=script_time_limit, memory_mb=script_memory_mb,
                                wall_seconds=max(script_wall_seconds, script_time_limit), pool_size=sandbox_processes)
         self.services = Services(sql_engine, self.forms, clock=clock, form_dirs=form_dirs, sandbox_limits=limits,
                                  live_cache_size=live_cache_size, max_state_bytes=max_state_bytes,
-                                 max_variable_bytes=max_variable_bytes)
+                                 max_variable_bytes=max_variable_bytes, check_state=check_state)
         services = self.services
         # The same objects under the names callers (web app, worker, CLI, tests) have always used.
         self.sql_engine, self.clock, self.form_dirs = sql_engine, services.clock, services.form_dirs

@@ -22,6 +22,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance.mkdir(parents=True, exist_ok=True)
     app.instance_path = str(instance)
     app.config.from_mapping(config.from_environment(instance))
+    # An operator's overrides in the instance folder (Python assignments, e.g. PORTAL_INTAKES = {...}).
+    app.config.from_pyfile(str(instance / "config.py"), silent=True)
     if test_config:
         app.config.from_mapping(test_config)
     register_extensions(app)
@@ -42,7 +44,8 @@ def register_extensions(app: Flask) -> None:
         app.extensions["clientflow"] = Engine(
             db.engine, form_dirs=[forms_dir] if forms_dir.is_dir() else [],
             script_time_limit=app.config["SCRIPT_TIME_LIMIT"], clock=app.config.get("CLOCK"),
-            **config.engine_limits(app.config), lane_supervisors=app.config.get("LANE_SUPERVISORS"))
+            **config.engine_limits(app.config),
+            lane_supervisors=app.config.get("LANE_SUPERVISORS"), check_state=app.config["CHECK_STATE"])
 
 
 def register_blueprints(app: Flask) -> None:

@@ -34,7 +34,7 @@ def from_environment(instance_path: Path) -> dict:
         # Where clients reach the portal, for the signed links in mails (workers have no request to go by).
         "PUBLIC_URL": env.get("CLIENTFLOW_PUBLIC_URL") or None,
         # Timers and notifications on RQ (docs/operations.md): sweep period, job lease, mail retry backoff.
-        "SWEEP_INTERVAL": float(env.get("CLIENTFLOW_SWEEP_INTERVAL", "2")),
+        "SWEEP_INTERVAL": float(env.get("CLIENTFLOW_SWEEP_INTERVAL", "1")),
         "JOB_LEASE_SECONDS": float(env.get("CLIENTFLOW_JOB_LEASE_SECONDS", "10")),
         "MAIL_RETRY_INTERVALS": [int(s) for s in env.get("CLIENTFLOW_MAIL_RETRY_INTERVALS", "10,60,300,1800,7200")
                                  .split(",") if s.strip()],
@@ -54,28 +54,36 @@ def from_environment(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 50,
         **security_settings(env),
-        # Lane -> the roles that supervise it (team view, reassign); unlisted lanes: docs/getting-started.md.
+        **portal_and_report_settings(env),
+        "RETENTION_DAYS": env.get("CLIENTFLOW_RETENTION_DAYS") or None,
+        # Compare every saved state with a full SpiffWorkflow serialization (slow; the test suite turns it on).
+        "CHECK_STATE": env.get("CLIENTFLOW_CHECK_STATE", "") == "1",
+        # Lane -> the roles that supervise it (team view, reassign); unlisted lanes: docs/operations.md.
         "LANE_SUPERVISORS": lane_supervisors(env.get("CLIENTFLOW_LANE_SUPERVISORS") or "{}"),
     }
 
 
-def lane_supervisors(raw: str) -> dict:
-    """CLIENTFLOW_LANE_SUPERVISORS: a JSON object mapping a lane to the roles that supervise it."""
+def portal_and_report_settings(env) -> dict:
+    """The portal's and the reports' settings (docs/portal.md, docs/reports.md); unset ones keep their defaults."""
+    settings = {name[len("CLIENTFLOW_"):]: json_setting(env, name) for name in (
+        "CLIENTFLOW_PORTAL_INTAKES", "CLIENTFLOW_PORTAL_RATE_LIMITS", "CLIENTFLOW_PORTAL_LINK_LIFETIMES",
+        "CLIENTFLOW_REPORT_MILESTONES")}
+    settings["PORTAL_SURVEY_PROCESS"] = env.get("CLIENTFLOW_PORTAL_SURVEY_PROCESS") or None
+    return settings
+
+
+def json_setting(env, variable: str) -> dict | None:
+    """A setting given as a JSON object in the environment; None when unset."""
+    raw = env.get(variable)
+    if not raw:
+        return None
     try:
         value = json.loads(raw)
     except ValueError as err:
-        raise ValueError(f"CLIENTFLOW_LANE_SUPERVISORS is not JSON ({err}); e.g. "
-                         '{"Compliance Officer": ["Head of Compliance"]}') from err
-    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
-        raise ValueError("CLIENTFLOW_LANE_SUPERVISORS must map each lane name to a list of role names")
+        raise ValueError(f"{variable} is not valid JSON: {err}") from err
+    if not isinstance(value, dict):
+        raise ValueError(f"{variable} must be a JSON object, not {type(value).__name__}")
     return value
-
-
-def engine_limits(settings) -> dict:
-    """The sandbox and data-size settings as `Engine(...)` keyword arguments."""
-    return {"script_memory_mb": settings["SCRIPT_MEMORY_MB"], "script_wall_seconds": settings["SCRIPT_WALL_SECONDS"],
-            "sandbox_processes": settings["SANDBOX_PROCESSES"], "max_state_bytes": settings["MAX_STATE_BYTES"],
-            "max_variable_bytes": settings["MAX_VARIABLE_BYTES"]}
 
 
 def security_settings(env) -> dict:
@@ -107,6 +115,25 @@ def limiter_storage(redis_url: str) -> str:
     if redis_url.startswith("unix://"):
         return "redis+unix://" + redis_url[len("unix://"):]
     return "memory://"
+
+
+def engine_limits(settings) -> dict:
+    """The sandbox and data-size settings as `Engine(...)` keyword arguments."""
+    return {"script_memory_mb": settings["SCRIPT_MEMORY_MB"], "script_wall_seconds": settings["SCRIPT_WALL_SECONDS"],
+            "sandbox_processes": settings["SANDBOX_PROCESSES"], "max_state_bytes": settings["MAX_STATE_BYTES"],
+            "max_variable_bytes": settings["MAX_VARIABLE_BYTES"]}
+
+
+def lane_supervisors(raw: str) -> dict:
+    """CLIENTFLOW_LANE_SUPERVISORS: a JSON object mapping a lane to the roles that supervise it."""
+    try:
+        value = json.loads(raw)
+    except ValueError as err:
+        raise ValueError(f"CLIENTFLOW_LANE_SUPERVISORS is not JSON ({err}); e.g. "
+                         '{"Compliance Officer": ["Head of Compliance"]}') from err
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise ValueError("CLIENTFLOW_LANE_SUPERVISORS must map each lane name to a list of role names")
+    return value
 
 
 def normalise_database_url(url: str) -> str:

@@ -7,13 +7,12 @@ extension tables) leaves the spec out and takes the cached, already-built spec b
 Saving after every step re-serializes a tree in which most tasks are finished and can no longer change, so
 `dumps` keeps each finished task's JSON on the task object and writes it again as it is; only live tasks are
 converted. The output is the same document Spiff's own `serialize_json` would write (less the spec): with
-`CLIENTFLOW_CHECK_STATE=1` (the test suite sets it) every `dumps` is compared with a full conversion.
+`check` (`CLIENTFLOW_CHECK_STATE=1`, which the test suite sets) every `dumps` is compared with a full conversion.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -69,14 +68,14 @@ def _compact_encoder(default):
 class StateSerializer:
     """Turns a running workflow into a JSON string and back, given the workflow's specs."""
 
-    def __init__(self, check: bool | None = None):
+    def __init__(self, check: bool = False):
         config = dict(SPIFF_CONFIG)
         config[BpmnWorkflow] = SpeclessWorkflowConverter
         self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
         self._registry = self._serializer.registry
         self._encode = _compact_encoder(self._serializer._encoder_cls().default)
         self.version = self._serializer.VERSION
-        self.check = os.environ.get("CLIENTFLOW_CHECK_STATE") == "1" if check is None else check
+        self.check = check
         if not isinstance(self._serializer.registry.convert_to_dict[self._registry.typenames[Task]].args[1].__self__,
                           TaskConverter):  # pragma: no cover - a SpiffWorkflow upgrade changed its task format
             raise RuntimeError("SpiffWorkflow no longer serializes tasks with TaskConverter: review _task_dict")

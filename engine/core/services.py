@@ -128,7 +128,7 @@ class Services:
     def __init__(self, sql_engine: SqlEngine, forms: FormChecks, *, clock: Clock | None = None,
                  form_dirs: list[Path] | None = None, sandbox_limits: SandboxLimits | None = None,
                  live_cache_size: int = 256, max_state_bytes: int = MAX_STATE_BYTES,
-                 max_variable_bytes: int = 256 * 1024):
+                 max_variable_bytes: int = 256 * 1024, check_state: bool = False):
         spiff.lift_depth_limit()
         self.sql_engine = sql_engine
         self.write_session, self.read_session = session_factories(sql_engine)
@@ -147,7 +147,7 @@ class Services:
         event.listen(sql_engine, "engine_disposed", lambda _engine: self.sandbox.release())
         self.script_engine = script_engine(self.sandbox, {"notify": notify})
         self.max_state_bytes, self.max_variable_bytes = max_state_bytes, max_variable_bytes
-        self.serializer = StateSerializer()
+        self.serializer = StateSerializer(check=check_state)
         self._listeners: list[SaveListener] = []
 
     def write_connection(self) -> AbstractContextManager[Connection]:

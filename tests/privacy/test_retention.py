@@ -64,11 +64,13 @@ def test_a_bad_retention_period_is_refused(engine, days):
         privacy.run_retention(engine, days)
 
 
-def test_the_period_comes_from_config_then_environment(app, monkeypatch):
+def test_the_period_comes_from_the_environment_through_config(app, monkeypatch, tmp_path):
+    from webapp.config import from_environment
+
     monkeypatch.delenv("CLIENTFLOW_RETENTION_DAYS", raising=False)
     assert retention_days(app.config) == 365 * 5
     monkeypatch.setenv("CLIENTFLOW_RETENTION_DAYS", "90")
-    assert retention_days(app.config) == 90
+    assert retention_days(from_environment(tmp_path)) == 90
     app.config["RETENTION_DAYS"] = 30
     assert retention_days(app.config) == 30
     app.config["RETENTION_DAYS"] = "soon"

@@ -9,7 +9,6 @@ The same run is `clientflow privacy retention` (for cron).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -26,9 +25,8 @@ RETENTION_JOB_PREFIX = "clientflow-privacy-retention"
 
 
 def retention_days(config: Mapping) -> int:
-    """The retention period: config `RETENTION_DAYS`, else env `CLIENTFLOW_RETENTION_DAYS`, else five years."""
-    raw = config.get("RETENTION_DAYS") or os.environ.get("CLIENTFLOW_RETENTION_DAYS") \
-        or privacy.DEFAULT_RETENTION_DAYS
+    """The retention period: `RETENTION_DAYS` (env `CLIENTFLOW_RETENTION_DAYS`), else five years."""
+    raw = config.get("RETENTION_DAYS") or privacy.DEFAULT_RETENTION_DAYS
     return privacy.check_days(raw)
 
 
