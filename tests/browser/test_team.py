@@ -7,6 +7,9 @@ from .conftest import MODELS
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
+# The elements reaching past a phone's width, to say what to fix when a page scrolls sideways.
+WIDE = """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)
+  .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 6)"""
 
 
 @pytest.fixture
@@ -70,10 +73,12 @@ def test_staff_pages_fit_a_phone(cases, sign_in, engine, screenshots):
     started, stuck = cases
     page = sign_in("sam")
     page.set_viewport_size(PHONE)
-    widths = {}
-    for path in ("/inbox/", "/inbox/?view=team", "/inbox/?view=group", f"/tasks/{stuck.id}"):
+    widths, wide = {}, {}
+    for path in ("/", "/inbox/", "/inbox/?view=team", "/inbox/?view=group", f"/tasks/{stuck.id}", "/instances/",
+                 f"/instances/{started[0].id}", "/operations/"):
         page.goto(path)
         widths[path] = page.evaluate("document.documentElement.scrollWidth")
+        wide[path] = page.evaluate(WIDE)
     page.goto("/inbox/?view=team")
     page.screenshot(path=str(screenshots / "inbox-team-phone.png"), full_page=True)
-    assert {path: width for path, width in widths.items() if width > PHONE["width"]} == {}
+    assert {path: width for path, width in widths.items() if width > PHONE["width"]} == {}, wide

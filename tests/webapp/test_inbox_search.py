@@ -83,3 +83,15 @@ def test_a_huge_page_number_is_a_bad_request(signed_in, signoff):
     olivia = signed_in("olivia")
     for path in ("/inbox/?page=99999999999999999999", "/inbox/?page=100001", "/instances/?page=99999999999999"):
         assert olivia.get(path).status_code == 400, path
+
+
+def test_the_portal_has_its_own_404_page(client):
+    response = client.get("/portal/no-such-page")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "Back to your inbox" not in page and 'href="/portal/"' in page
+
+
+def test_an_anonymous_visitor_finds_the_client_portal(client):
+    response = client.get("/", follow_redirects=True)
+    assert response.request.path == "/login" and 'href="/portal/"' in response.get_data(as_text=True)

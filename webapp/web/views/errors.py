@@ -82,6 +82,9 @@ def error_response(status: int, message: str, *, fields: dict | None = None, hea
         if fields:
             body["error"]["fields"] = fields
         response = jsonify(body)
+    elif request.path == "/portal" or request.path.startswith("/portal/"):
+        # Clients get the portal's own page (no staff menu, no "back to your inbox"), even for an unknown address.
+        response = render_template("portal/problem.html", title=TITLES.get(status, "Error"), message=message)
     else:
         response = render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"),
                                    message=message, hint=HINTS.get(status), fields=fields)

@@ -6,6 +6,7 @@ import csv
 import io
 
 from engine import reports
+from engine.errors import InvalidInput
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
@@ -61,14 +62,18 @@ def csv_response(table: reports.Table, filename: str) -> Response:
 
 @bp.get("/")
 def dashboard():
-    engine, filters = get_engine(), _filters()
+    engine, problem = get_engine(), None
+    try:
+        filters = _filters()
+    except InvalidInput as err:  # a bad filter is shown beside the filters; the dashboard stays, with the defaults
+        problem, filters = str(err), reports.parse_filters({}, _today(), [])
     with engine.sql_engine.connect() as conn:
         tables = reports.dashboard(conn, filters, engine.clock.now(), _overrides())
         categories = reports.categories(conn)
     data = {name: {"columns": t.columns, "rows": t.rows} for name, t in tables.items()}
     return render_template("reports/dashboard.html", filters=filters, tables=tables, data=data,
                            headline=reports.headline(tables), processes=engine.processes(), categories=categories,
-                           milestones=reports.MILESTONES)
+                           milestones=reports.MILESTONES, problem=problem), 400 if problem else 200
 
 
 @bp.get("/<name>.csv")

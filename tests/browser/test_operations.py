@@ -1,0 +1,55 @@
+"""A manager corrects a failed case's data and retries it from the incident list; the console fits a phone."""
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+FORM = {"type": "object", "properties": {"amount": {"type": "integer", "title": "Order amount", "minimum": 1}}}
+
+
+@pytest.fixture
+def incident(make_user, engine, order_bundle):
+    make_user("alice", "Agent")
+    make_user("sam", "Manager")
+    (order_bundle / "order_form.json").write_text(json.dumps(FORM))
+    bpmn = order_bundle / "order.bpmn"
+    bpmn.write_text(bpmn.read_text().replace(
+        '<bpmn:userTask id="capture" name="Capture order">',
+        '<bpmn:userTask id="capture" name="Capture order"><bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="formJsonSchemaFilename" value="order_form.json" />'
+        '</spiffworkflow:properties></bpmn:extensionElements>'))
+    engine.deploy(order_bundle, by="sam")
+    instance = engine.start("order", {"customer_name": "ACME"}, by="alice")
+    engine.complete(engine.tasks(instance_id=instance.id)[0].id, {}, by="alice")  # the score script fails
+    return instance
+
+
+def test_a_manager_corrects_and_retries_an_incident(incident, sign_in, engine, screenshots):
+    page = sign_in("sam")
+    page.get_by_role("link", name="Operations").click()
+    row = page.locator("tbody tr", has_text=incident.reference)
+    assert "Compute score" in row.inner_text()
+    page.screenshot(path=str(screenshots / "operations-incidents.png"), full_page=True)
+    row.get_by_role("link", name=incident.reference).click()
+    correct = page.locator("section[aria-labelledby=correct-title]")
+    correct.get_by_label("Field").select_option("amount")
+    correct.get_by_label("New value").fill("250")
+    correct.get_by_label("Reason").fill("amount confirmed by the client")
+    correct.get_by_role("button", name="Save the correction").click()
+    page.get_by_text("was changed").wait_for()
+    page.get_by_role("link", name="Operations").click()
+    page.get_by_label(f"Select {incident.reference}").check()
+    page.get_by_role("button", name="Retry selected").click()
+    page.get_by_text("1 incident retried").wait_for()
+    assert engine.instance(incident.id).status == "running"
+
+
+def test_the_console_fits_a_phone(incident, sign_in):
+    page = sign_in("sam")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/operations/")
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 390)
+        .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8)""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
