@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from .test_team import WIDE
+
 pytestmark = pytest.mark.browser
 
 FORM = {"type": "object", "properties": {"amount": {"type": "integer", "title": "Order amount", "minimum": 1}}}
@@ -50,6 +52,4 @@ def test_the_console_fits_a_phone(incident, sign_in):
     page = sign_in("sam")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/operations/")
-    wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 390)
-        .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8)""")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.evaluate(WIDE)
