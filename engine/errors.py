@@ -27,6 +27,10 @@ class UserNotFound(NotFound):
     """No user with that name."""
 
 
+class NotificationNotFound(NotFound):
+    """No notification (mail) with that id on that case."""
+
+
 class SavedViewNotFound(NotFound):
     """No saved inbox view with that id for that user."""
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 from engine.camunda.feature import Camunda
 from engine.casework import assignment, incidents, saved_views
 from engine.casework import inbox as inbox_query
+from engine.casework import mail_log as case_mail
 from engine.casework.supervision import Supervision
 from engine.clients import ClientService, ConsentGate
 from engine.clock import Clock
@@ -267,6 +268,15 @@ class Engine:
     def correctable_fields(self, instance_id: int) -> list[tuple[str, str]]:
         """(name, title) of the form fields of an instance's process: the variables a manager may correct."""
         return incidents.correctable_fields(self.services, instance_id)
+
+    def mail_log(self, instance_id: int) -> list[case_mail.MailEntry]:
+        """The mails a case queued (status, attempts, times), newest first."""
+        with self.sql_engine.connect() as conn:
+            return case_mail.mails_of(conn, instance_id)
+
+    def resend_mail(self, instance_id: int, notification_id: int, by: str) -> int:
+        """Queue one of a case's mails again (rate-limited, audited); returns the new outbox row's id."""
+        return case_mail.resend(self.services, instance_id, notification_id, self.user(by))
 
     def saved_views(self, username: str) -> list[saved_views.View]:
         with self.read_session() as session:

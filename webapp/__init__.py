@@ -56,10 +56,11 @@ def register_blueprints(app: Flask) -> None:
     auth.init_app(app)
     for blueprint in (main.bp, auth_views.bp, inbox.bp, tasks.bp, instances.bp, admin.bp, portal.bp, reports.bp):
         app.register_blueprint(blueprint)
-    from webapp.web.views import operations
+    from webapp.web.views import casework, operations
     from webapp.web.views import privacy as privacy_views
 
     app.register_blueprint(operations.bp)
+    app.register_blueprint(casework.bp)
 
     app.register_blueprint(privacy_views.bp)
     from webapp.web.views import clients as client_views  # client records (engine/clients)

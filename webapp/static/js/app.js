@@ -4,6 +4,16 @@
 
   // Filters apply on their button or Enter only: a change of choice never reloads the page (WCAG 3.2.2).
 
+  // Copy a link (the mail log's portal links) to the clipboard.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var input = document.getElementById(button.dataset.copy);
+      input.select();
+      (navigator.clipboard ? navigator.clipboard.writeText(input.value) : Promise.reject()).then(
+        function () { button.textContent = "Copied"; }, function () { document.execCommand("copy"); });
+    });
+  });
+
   // Ask before destructive actions.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
