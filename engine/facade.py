@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 
 from engine.camunda.feature import Camunda
 from engine.casework import assignment, incidents, saved_views
+from engine.casework import drafts as task_drafts
 from engine.casework import inbox as inbox_query
 from engine.casework import mail_log as case_mail
 from engine.casework.supervision import Supervision
@@ -277,6 +278,20 @@ class Engine:
     def resend_mail(self, instance_id: int, notification_id: int, by: str) -> int:
         """Queue one of a case's mails again (rate-limited, audited); returns the new outbox row's id."""
         return case_mail.resend(self.services, instance_id, notification_id, self.user(by))
+
+    def save_task_draft(self, username: str, task_id: str, answers: dict[str, list[str]],
+                        reason: str = "draft") -> task_drafts.Draft:
+        """Keep a user's typed answers for an open task (`reason`: "draft", or "expired" for a lost session)."""
+        with self.write_session.begin() as session:
+            return task_drafts.save(session, username, task_id, answers, reason, self.clock.now())
+
+    def task_draft(self, username: str, task_id: str) -> task_drafts.Draft | None:
+        with self.read_session() as session:
+            return task_drafts.get(session, username, task_id)
+
+    def discard_task_drafts(self, task_id: str, username: str | None = None) -> None:
+        with self.write_session.begin() as session:
+            task_drafts.discard(session, task_id, username)
 
     def saved_views(self, username: str) -> list[saved_views.View]:
         with self.read_session() as session:

@@ -23,7 +23,14 @@
 
   // One click, one submit: the server refuses a second one anyway, this just avoids the round trip.
   document.querySelectorAll("form[data-once]").forEach(function (form) {
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
+      // A disabled button is not sent: keep the pressed one's name and value (e.g. action=draft).
+      var pressed = event.submitter;
+      if (pressed && pressed.name) {
+        var keep = document.createElement("input");
+        keep.type = "hidden"; keep.name = pressed.name; keep.value = pressed.value;
+        form.appendChild(keep);
+      }
       form.querySelectorAll("button[type=submit]").forEach(function (button) {
         button.disabled = true;
         button.setAttribute("aria-busy", "true");

@@ -15,16 +15,20 @@ from engine.forms.builder import form_json
 from engine.results import TaskView
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
 from webapp.extensions import get_engine
 from webapp.web.access import log_access
 from webapp.web.auth import require_login
+from webapp.web.views import task_drafts
 from webapp.web.views.forms import ActionForm, DecisionForm, JsonDataForm
 from webapp.web.views.inbox import due_window
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+bp.before_request(task_drafts.keep_answers_when_signed_out)  # before the sign-in check below
 require_login(bp)
+bp.register_error_handler(CSRFError, task_drafts.keep_answers_on_csrf_error)
 
 COMPLIANCE_LANE = "Compliance Officer"
 GONE = ("This task is no longer open: it was completed (perhaps by a colleague, or by a second click). "
@@ -95,7 +99,7 @@ def _empty(group) -> bool:
 
 
 def render_task(task: TaskView, form, status: int = 200, problems: list[str] | None = None,
-                version: int | None = None):
+                version: int | None = None, draft=None):
     """The task page; `version` is the instance version the form was filled in against (kept across errors)."""
     engine = get_engine()
     instance = engine.instance(task.instance_id)
@@ -111,13 +115,15 @@ def render_task(task: TaskView, form, status: int = 200, problems: list[str] | N
                            compliance=compliance, problems=problems or [], now=now, soon=soon,
                            version=instance.lock_version if version is None else version,
                            claimed_by_other=bool(task.claimed_by and task.claimed_by != current_user.username),
+                           draft=draft, draft_owner=task_drafts.owner_token(task.id),
                            action_form=ActionForm()), status
 
 
 @bp.get("/<task_id>")
 def show(task_id: str):
     task = get_task_or_404(task_id)
-    return render_task(task, build_form(task))
+    formdata, draft = task_drafts.draft_form_data(task.id)
+    return render_task(task, build_form(task, formdata), draft=draft)
 
 
 @bp.post("/<task_id>")
@@ -129,6 +135,8 @@ def complete(task_id: str):
         return _gone()
     form = build_form(task, request.form)
     version = request.form.get("expected_version", type=int)
+    if request.form.get("action") == "draft":
+        return save_draft(task)
     if not validate(form):
         return render_task(task, form, 422, version=version)
     try:
@@ -141,8 +149,20 @@ def complete(task_id: str):
         return _gone()
     except ConcurrentUpdate:
         return _changed(task, form)
+    engine.discard_task_drafts(task.id)
     flash(f"Done: “{task.name}” for {task.reference or f'case {task.instance_id}'}.", "success")
     return redirect(url_for("inbox.index"), 303)
+
+
+def save_draft(task: TaskView):
+    """Keep the answers typed so far without checking them; the task page opens with them next time."""
+    try:
+        get_engine().save_task_draft(current_user.username, task.id, task_drafts.answers(request.form), "draft")
+    except ClientflowError as err:
+        flash(f"The draft was not saved: {err}.", "warning")
+    else:
+        flash("Draft saved: your answers will be here when you come back.", "success")
+    return redirect(url_for("tasks.show", task_id=task.id), 303)
 
 
 def _changed(task: TaskView, form):
