@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 
 from engine.camunda.feature import Camunda
 from engine.casework import assignment, incidents, saved_views
+from engine.casework import comments as case_comments
 from engine.casework import drafts as task_drafts
 from engine.casework import inbox as inbox_query
 from engine.casework import mail_log as case_mail
@@ -278,6 +279,15 @@ class Engine:
     def resend_mail(self, instance_id: int, notification_id: int, by: str) -> int:
         """Queue one of a case's mails again (rate-limited, audited); returns the new outbox row's id."""
         return case_mail.resend(self.services, instance_id, notification_id, self.user(by))
+
+    def comments(self, instance_id: int) -> list[case_comments.Comment]:
+        """A case's internal comments, oldest first."""
+        with self.sql_engine.connect() as conn:
+            return case_comments.of_case(conn, instance_id)
+
+    def add_comment(self, instance_id: int, body: str, by: str) -> case_comments.Comment:
+        """Add an internal comment to a case; each @mentioned colleague gets a mail (without the comment's text)."""
+        return case_comments.add(self.services, instance_id, body, self.user(by))
 
     def save_task_draft(self, username: str, task_id: str, answers: dict[str, list[str]],
                         reason: str = "draft") -> task_drafts.Draft:

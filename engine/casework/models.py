@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.core.db.models import Base, utcnow
@@ -37,3 +37,16 @@ class TaskDraft(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(String(20))  # "draft" (saved by the user) or "expired" (session ended)
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseComment(Base):
+    """An internal note on a case, for staff only; `mentions` are the users it notified."""
+
+    __tablename__ = "case_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
+from engine.casework.models import CaseComment, TaskDraft
 from engine.core.db.models import AccessLogEntry, AnonymisedInstance, ErasureRequest, Event, HumanTask, Notification
 from engine.core.unit_of_work import Work, change
 from engine.core.users import UserView
@@ -92,6 +93,9 @@ def scrub_tables(conn, instance_id: int, scrubber: Scrubber) -> None:
         if row.status == "pending":
             values["status"] = "cancelled"  # nothing may be sent to an erased address
         conn.execute(update(NOTE).where(NOTE.c.id == row.id).values(**values))
+    # Staff comments and kept form drafts are free text about the person: they go as a whole.
+    conn.execute(delete(CaseComment.__table__).where(CaseComment.instance_id == instance_id))
+    conn.execute(delete(TaskDraft.__table__).where(TaskDraft.instance_id == instance_id))
     _scrub_text(conn, LOG, LOG.c.why, scrubber)
     _scrub_text(conn, REQUEST, REQUEST.c.reason, scrubber)
     _scrub_text(conn, REQUEST, REQUEST.c.note, scrubber)

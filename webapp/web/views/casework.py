@@ -1,10 +1,10 @@
-"""Case work on the case page: the mail log (copy a mail's portal links, resend a mail)."""
+"""Case work on the case page: internal comments with @mentions, the mail log (copy links, resend a mail)."""
 
 from __future__ import annotations
 
 from engine import privacy
 from engine.errors import ClientflowError
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from webapp import signing
@@ -27,6 +27,24 @@ def mail_log(instance_id: int) -> list[tuple]:
         return []
     return [(mail, signing.mail_links(mail.template, instance_id, mail.payload))
             for mail in get_engine().mail_log(instance_id)]
+
+
+def comments(instance_id: int) -> list:
+    """The case's comments, or [] when the user may not see the case's personal data."""
+    return get_engine().comments(instance_id) if sees_personal(instance_id) else []
+
+
+@bp.post("/<int(max=2147483647):instance_id>/comments")
+def comment(instance_id: int):
+    if not sees_personal(instance_id):
+        abort(403, description="Only staff who may see this case's personal data may comment on it.")
+    try:
+        get_engine().add_comment(instance_id, request.form.get("body", ""), by=current_user.username)
+    except ClientflowError as err:
+        flash(f"The comment was not saved: {err}.", "warning")
+    else:
+        flash("Comment added.", "success")
+    return redirect(url_for("instances.show", instance_id=instance_id) + "#comments-title", 303)
 
 
 @bp.post("/<int(max=2147483647):instance_id>/mails/<int(max=2147483647):mail_id>/resend")

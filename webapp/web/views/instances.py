@@ -9,7 +9,7 @@ from flask_login import current_user
 from webapp.extensions import get_engine
 from webapp.web.access import log_access, redacted, search_instances
 from webapp.web.auth import INSTANCE_MANAGERS, require_login, role_required
-from webapp.web.views.casework import mail_log
+from webapp.web.views.casework import comments, mail_log, sees_personal
 from webapp.web.views.forms import ActionForm, CancelForm
 from webapp.web.views.inbox import due_window, page_args
 from webapp.web.views.tasks import attach_errors, task_data, validate
@@ -63,7 +63,8 @@ def show(instance_id: int):
     return render_template("instances/show.html", detail=detail, i=detail.instance, files=files, diagram=diagram,
                            now=now, soon=soon, cancel_form=CancelForm(), action_form=ActionForm(),
                            may_manage=current_user.may_manage_instances,
-                           mails=mail_log(instance_id), fields=get_engine().correctable_fields(instance_id)
+                           mails=mail_log(instance_id), comments=comments(instance_id),
+                           may_comment=sees_personal(instance_id), fields=get_engine().correctable_fields(instance_id)
                            if current_user.may_manage_instances and detail.instance.status in ("running", "error")
                            else [])
 
