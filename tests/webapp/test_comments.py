@@ -1,8 +1,9 @@
 """Internal comments on a case: staff of the case only, @mentions mailed (without the text), erased with the case."""
 
+from sqlalchemy import select
+
 from engine import privacy
 from engine.core.db.models import Notification
-from sqlalchemy import select
 
 
 def mails(engine, template: str):
