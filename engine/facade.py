@@ -33,6 +33,8 @@ from engine.errors import InstanceNotFound, InvalidModel
 from engine.forms.service import FormService
 from engine.handoffs import Handoffs
 from engine.results import DeployResult, InstanceDetail, InstanceView, ProcessView, TaskView, TimerView
+from engine.sla import actions as sla_actions
+from engine.sla import agreements as sla_agreements
 from engine.sla.service import SlaService
 from engine.studio import diff as bundle_diff
 from engine.studio import drafts as studio_drafts
@@ -71,7 +73,8 @@ class Engine:
         self.camunda = Camunda(self.services)  # Camunda 7 models, JUEL, handlers, external tasks (engine/camunda)
         self.clients = ClientService(services)  # the client record (engine/clients)
         hooks_of(services).row_writers.append(ConsentGate())  # consent and corrected addresses on outgoing mail
-        self.sla = SlaService()  # business calendars and SLA clocks (engine/sla, docs/sla.md)
+        # business calendars and SLA clocks (engine/sla, docs/sla.md); agreed targets from the client record
+        self.sla = SlaService(agreements=sla_agreements.of_case)
         hooks_of(services).business_due = self.sla.business_due
         hooks_of(services).row_writers.append(self.sla.write_rows)
 
@@ -267,6 +270,10 @@ class Engine:
         """Set one form field of a running or failed instance, validated by the field's schema; audited."""
         return incidents.correct_variable(self.services, self.forms, instance_id, name, value, self.user(by), reason)
 
+    def element_names(self, instance_id: int) -> dict[str, str]:
+        """Element id -> BPMN name for the instance's process version (audit trails show names, not ids)."""
+        return incidents.element_names(self.services, instance_id)
+
     def correctable_fields(self, instance_id: int) -> list[tuple[str, str]]:
         """(name, title) of the form fields of an instance's process: the variables a manager may correct."""
         return incidents.correctable_fields(self.services, instance_id)
@@ -314,6 +321,23 @@ class Engine:
     def delete_view(self, username: str, view_id: int) -> None:
         with self.write_session.begin() as session:
             saved_views.remove(session, username, view_id)
+
+    # -- SLAs (engine/sla, docs/sla.md) -------------------------------------------------------------------------
+    def escalate_now(self, instance_id: int, reason: str, by: str, target: str = "resolve"):
+        """Refer a case up its SLA ladder now, with a reason (audited); returns the SLA event."""
+        return sla_actions.refer(self.services, self.sla, instance_id, target, reason, self.user(by))
+
+    def wait_on_client(self, instance_id: int, reason: str, by: str) -> InstanceView:
+        """Put a case on hold while it waits on the client: clocks pause, business-time timers stop."""
+        return sla_actions.hold(self.services, self.sla, instance_id, reason, self.user(by))
+
+    def client_replied(self, instance_id: int, by: str, note: str = "") -> InstanceView:
+        """End the hold: clocks resume and timers get back the business time they had left."""
+        return sla_actions.release(self.services, self.sla, instance_id, self.user(by), note)
+
+    def tick_slas(self, now: datetime | None = None, limit: int = 500) -> int:
+        """Record breaches and ladder moves that fell due without a save (the sweeper calls it each minute)."""
+        return sla_actions.tick(self.services, self.sla, now or self.clock.now(), limit)
 
     # -- timers ---------------------------------------------------------------------------------------------
     def timers(self, instance_id: int) -> list[TimerView]:

@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +61,8 @@ def from_environment(instance_path: Path) -> dict:
         "CHECK_STATE": env.get("CLIENTFLOW_CHECK_STATE", "") == "1",
         # Lane -> the roles that supervise it (team view, reassign); unlisted lanes: docs/operations.md.
         "LANE_SUPERVISORS": lane_supervisors(env.get("CLIENTFLOW_LANE_SUPERVISORS") or "{}"),
+        # The one time zone staff pages show times in (with the offset); stored times stay UTC.
+        "DISPLAY_TIMEZONE": display_timezone(env.get("CLIENTFLOW_DISPLAY_TIMEZONE") or "Africa/Johannesburg"),
     }
 
 
@@ -122,6 +125,16 @@ def engine_limits(settings) -> dict:
     return {"script_memory_mb": settings["SCRIPT_MEMORY_MB"], "script_wall_seconds": settings["SCRIPT_WALL_SECONDS"],
             "sandbox_processes": settings["SANDBOX_PROCESSES"], "max_state_bytes": settings["MAX_STATE_BYTES"],
             "max_variable_bytes": settings["MAX_VARIABLE_BYTES"]}
+
+
+def display_timezone(name: str) -> str:
+    """CLIENTFLOW_DISPLAY_TIMEZONE: an IANA zone name such as Africa/Johannesburg."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ValueError(f"CLIENTFLOW_DISPLAY_TIMEZONE {name!r} is not an IANA time zone "
+                         "(e.g. Africa/Johannesburg, Europe/London, UTC)") from err
+    return name
 
 
 def lane_supervisors(raw: str) -> dict:

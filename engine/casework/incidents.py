@@ -41,6 +41,22 @@ def element_name(model, element_id: str | None) -> str | None:
     return None
 
 
+def element_names(services: Services, instance_id: int) -> dict[str, str]:
+    """Element id -> name of every named element of the instance's process version (for audit trails)."""
+    with services.read_session() as session:
+        row = session.get(ProcessInstance, instance_id)
+        if row is None:
+            raise InstanceNotFound(f"no instance with id {instance_id}")
+        model = definitions.model_for(services, session, row.definition_id)
+    names = {}
+    for spec in (model.spec, *model.subprocess_specs.values()):
+        for task_spec in spec.task_specs.values():
+            bpmn_id, name = getattr(task_spec, "bpmn_id", None), getattr(task_spec, "bpmn_name", None)
+            if bpmn_id and name:
+                names.setdefault(bpmn_id, name)
+    return names
+
+
 def incidents(services: Services, limit: int, offset: int) -> tuple[list[Incident], int]:
     """Failed instances, most recent failure first, and how many there are in all."""
     with services.read_session() as session:

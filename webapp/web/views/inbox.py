@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from engine.casework.inbox import InboxQuery
 from engine.errors import ClientflowError, ConcurrentUpdate, InvalidInput
@@ -22,6 +23,15 @@ SORTS = {"due": "Due date, soonest first", "-due": "Due date, latest first", "wa
 # Beyond this page the offset no longer fits the database's integers (and no inbox is that long).
 MAX_PAGE = 100_000
 BULK_ACTIONS = ("claim", "assign", "release")
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: datetime) -> str:
+    """A time as staff read it: in DISPLAY_TIMEZONE (default Africa/Johannesburg), with the offset shown."""
+    zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE") or "Africa/Johannesburg")
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
 
 
 def due_window() -> tuple[datetime, datetime]:

@@ -64,7 +64,8 @@ def show(instance_id: int):
                            now=now, soon=soon, cancel_form=CancelForm(), action_form=ActionForm(),
                            may_manage=current_user.may_manage_instances,
                            mails=mail_log(instance_id), comments=comments(instance_id),
-                           may_comment=sees_personal(instance_id), fields=get_engine().correctable_fields(instance_id)
+                           may_comment=sees_personal(instance_id), names=get_engine().element_names(instance_id),
+                           fields=get_engine().correctable_fields(instance_id)
                            if current_user.may_manage_instances and detail.instance.status in ("running", "error")
                            else [])
 
