@@ -62,6 +62,8 @@ DEMO_INSTANCES: list[DemoInstance] = [
                  hours_ago=30),
     DemoInstance("feedback", {"rating": 4, "comments": "Quick and friendly help at the branch.",
                               "client_name": "Lerato M.", "client_email": "lerato@example.com", "may_contact": True}),
+    DemoInstance("inquiry", {"client_name": "Nomsa Zulu", "client_email": "nomsa@example.com", "channel": "website",
+                             "category": "billing", "question": "Can I receive my invoices by e-mail from next month?"}),
     DemoInstance("suggestion", {"channel": "website", "topic": "facilities",
                                 "suggestion": "Please add a bicycle rack at the main entrance.",
                                 "submitter_name": "Jo", "submitter_email": "jo@example.com"}),
