@@ -109,3 +109,19 @@ def test_fresh_database_through_the_real_command(tmp_path):
                          timeout=120)
     assert bad.returncode == 2
     assert bad.stderr.strip().startswith("error: --data is not valid JSON")
+
+
+def test_a_fault_that_is_not_a_domain_error_is_one_line_and_exit_70(tmp_path):
+    """The database unreachable: no traceback on the terminal, one line naming the log that holds it."""
+    from tests.worker.harness import free_port
+
+    instance = tmp_path / "instance"
+    env = {**os.environ, "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere",
+           "CLIENTFLOW_INSTANCE_PATH": str(instance), "SECRET_KEY": "x"}
+    command = [os.path.join(os.path.dirname(sys.executable), "clientflow"), "processes"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 70, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: internal error (OperationalError: "), done.stderr
+    assert str(instance / "cli-errors.log") in lines[0]
+    assert "Traceback" in (instance / "cli-errors.log").read_text()

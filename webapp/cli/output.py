@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,28 @@ from engine.errors import (
     NotFound,
 )
 
-# Exit codes (docs/cli.md): 0 ok, 1 domain refusal, 2 bad usage or input, 3 not found, 4 conflict.
+# Exit codes (docs/cli.md): 0 ok, 1 domain refusal, 2 bad usage or input, 3 not found, 4 conflict, 70 a fault of
+# ours (a bug or an unreachable database), reported in one line with its traceback in the log.
+INTERNAL_ERROR = 70
 EXIT_CODES = ((NotFound, 3), (ConcurrentUpdate, 4), (InvalidInput, 2), (InvalidTaskData, 2),
               (InvalidModel, 2), (NotAllowed, 1))
+
+log = logging.getLogger("webapp.cli")
+
+
+def _log_fault(instance_path: str, command: str) -> Path:
+    """Append the traceback of the exception being handled to `instance/cli-errors.log`; returns the file."""
+    path = Path(instance_path) / "cli-errors.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.exception("clientflow %s failed", command)
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    return path
 
 
 def exit_code(error: ClientflowError) -> int:
@@ -37,7 +57,8 @@ def make_app():
 
 
 def engine_command(func):
-    """Run the command inside an app context with the engine; domain errors become one line on stderr."""
+    """Run the command inside an app context with the engine; any error becomes one line on stderr and its exit
+    code: a domain error says what to change, anything else is our fault (exit 70, traceback logged)."""
 
     @click.pass_context
     @wraps(func)
@@ -50,6 +71,14 @@ def engine_command(func):
             except ClientflowError as err:
                 click.echo(f"error: {err}", err=True)
                 ctx.exit(exit_code(err))
+            except (click.exceptions.Exit, click.ClickException, click.Abort):
+                raise
+            except Exception as err:  # noqa: BLE001 - the one place the CLI turns a fault into a line and a code
+                where = _log_fault(app.instance_path, ctx.info_name)
+                first_line = (str(err).strip().splitlines() or [""])[0]
+                click.echo(f"error: internal error ({err.__class__.__name__}: {first_line}); traceback in {where}",
+                           err=True)
+                ctx.exit(INTERNAL_ERROR)
     return wrapper
 
 
