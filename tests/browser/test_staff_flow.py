@@ -35,7 +35,7 @@ def test_collect_sign_off_and_follow_the_diagram(staff, sign_in, engine):
     olivia.get_by_role("button", name="Start").click()
     olivia.wait_for_url("**/tasks/*")
     assert olivia.evaluate(UNLABELLED) == []
-    olivia.get_by_role("button", name="Claim").click()
+    olivia.get_by_role("button", name="Claim", exact=True).click()
     olivia.get_by_text("Claimed by you").wait_for()
 
     field = olivia.get_by_label("Task data (JSON object)")
@@ -58,7 +58,7 @@ def test_collect_sign_off_and_follow_the_diagram(staff, sign_in, engine):
     cora = sign_in("cora")
     cora.goto("/inbox/?view=group")
     assert cora.locator("tr", has_text="Compliance sign-off").count() == 1
-    cora.get_by_role("button", name="Claim").click()
+    cora.get_by_role("button", name="Claim", exact=True).click()
     cora.get_by_text("Collected information").wait_for()
     assert cora.get_by_text("2019/123456/07").is_visible()
     assert cora.evaluate(UNLABELLED) == []

@@ -43,6 +43,7 @@ SAMPLES = {
     "CLIENTFLOW_API_TOKEN_DAYS": "30",
     "CLIENTFLOW_MAX_CONTENT_LENGTH": "1000000",
     "CLIENTFLOW_LANE_SUPERVISORS": '{"Agent": ["Team Lead"]}',
+    "CLIENTFLOW_DISPLAY_TIMEZONE": "Europe/London",
     "CLIENTFLOW_RETENTION_DAYS": "400",
     "CLIENTFLOW_PORTAL_INTAKES": '{"complaint": {"key": "complaint_handling", "title": "Complaint"}}',
     "CLIENTFLOW_PORTAL_RATE_LIMITS": '{"submit": [3, 60]}',
