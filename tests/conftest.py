@@ -20,11 +20,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine.clock import ManualClock
-from engine.core.db.models import Base
+from tests.support import FIXTURES, PASSWORD, empty_tables
 from webapp import create_app
 from webapp.config import normalise_database_url
 
-FIXTURES = Path(__file__).parent / "fixtures"
 CHROMIUM = os.environ.get("CLIENTFLOW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -80,21 +79,8 @@ def _migrate(url: str, instance: Path) -> None:
         db.engine.dispose()
 
 
-def _empty_tables(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(Base.metadata.sorted_tables):
-                conn.execute(table.delete())
-            conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sequence(conn) else None
-    engine.dispose()
 
 
-def _has_sequence(conn) -> bool:
-    return bool(conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first())
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -123,7 +109,7 @@ def app_config(database_url, instance_path):
 
 @pytest.fixture
 def app(app_config, database_url):
-    _empty_tables(database_url)
+    empty_tables(database_url)
     application = create_app(app_config)
     yield application
     with application.app_context():
@@ -208,21 +194,7 @@ def live_server(app):
     thread.join(timeout=5)
 
 
-PASSWORD = "tidal-lantern-orchard-42"
 
 
-def client_signed_in(app, username: str, password: str = PASSWORD):
-    """A Flask test client with a signed-in session (one client per user, like separate browsers)."""
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": password})
-    assert response.status_code == 302, response.text
-    return client
 
 
-def bearer_headers(engine, username: str) -> dict[str, str]:
-    """Authorization headers with a new API token of the user."""
-    from engine.core.tokens import SCOPES, create_token
-
-    with engine.write_session.begin() as session:
-        token, _ = create_token(session, username, "test", now=engine.clock.now(), scopes=SCOPES)
-    return {"Authorization": f"Bearer {token}"}

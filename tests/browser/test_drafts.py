@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 from .conftest import MODELS
 

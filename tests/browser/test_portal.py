@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from engine import ManualClock
-from tests.portal.conftest import RESOLVED, complete, deploy_models, mail_text, portal_config, send_pending
+from tests.portal.support import RESOLVED, complete, deploy_models, mail_text, portal_config, send_pending
 from tests.worker.fixtures import redis_db, run_redis  # noqa: F401 - fixtures are found by name
 from tests.worker.harness import SmtpServer
 

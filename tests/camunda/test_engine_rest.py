@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.conftest import bearer_headers
+from tests.support import bearer_headers
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import FIXTURES
+from tests.support import FIXTURES
 from webapp.cli.commands import main
 
 

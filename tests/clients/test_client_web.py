@@ -11,8 +11,8 @@ import pytest
 from engine import privacy
 from engine.errors import InvalidInput, NotAllowed
 from engine.privacy.clients import erase_client
-from tests.conftest import bearer_headers, client_signed_in
 from tests.processes.flow import Flow
+from tests.support import bearer_headers, client_signed_in
 
 REQUEST = {"company_name": "Bokamoso Smelting (Pty) Ltd", "contact_name": "Lerato Dlamini",
            "client_email": "lerato@bokamoso.example", "contact_phone": "013 555 0199"}

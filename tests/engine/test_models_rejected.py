@@ -3,7 +3,7 @@
 import pytest
 
 from engine.errors import InvalidModel
-from tests.conftest import FIXTURES
+from tests.support import FIXTURES
 
 BAD = FIXTURES / "bad"
 

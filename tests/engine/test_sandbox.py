@@ -32,10 +32,10 @@ def deploy_script(engine, script: str, key: str = "scripted"):
 
 @pytest.fixture
 def quick_engine(app_config, database_url):
-    from tests.conftest import _empty_tables
+    from tests.support import empty_tables
     from webapp import create_app
 
-    _empty_tables(database_url)
+    empty_tables(database_url)
     app = create_app({**app_config, "SCRIPT_TIME_LIMIT": 0.3})
     return app.extensions["clientflow"]
 

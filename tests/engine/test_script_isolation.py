@@ -49,10 +49,10 @@ GATEWAY = """<?xml version="1.0" encoding="UTF-8"?>
 
 @pytest.fixture
 def limited(app_config, database_url):
-    from tests.conftest import _empty_tables
+    from tests.support import empty_tables
     from webapp import create_app
 
-    _empty_tables(database_url)
+    empty_tables(database_url)
     app = create_app({**app_config, "SCRIPT_TIME_LIMIT": CPU_SECONDS, "SCRIPT_WALL_SECONDS": WALL_SECONDS})
     yield app.extensions["clientflow"]
     with app.app_context():

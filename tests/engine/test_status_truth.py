@@ -114,10 +114,10 @@ def test_a_loop_of_1000_rounds_is_not_stored_as_completed(engine):
 
 
 def test_state_over_the_size_limit_keeps_the_last_good_state(app_config, database_url):
-    from tests.conftest import _empty_tables
+    from tests.support import empty_tables
     from webapp import create_app
 
-    _empty_tables(database_url)
+    empty_tables(database_url)
     engine = create_app({**app_config, "MAX_STATE_BYTES": 200_000}).extensions["clientflow"]
     body = START + '''<bpmn:userTask id="ask" name="Ask"><bpmn:incoming>f1</bpmn:incoming>
     <bpmn:outgoing>f2</bpmn:outgoing>

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from engine import ManualClock
+from tests.portal.support import COMPLAINT, RESOLVED, complete, deploy_models, portal_config, send_pending
 from tests.worker.fixtures import redis_db, run_redis  # noqa: F401 - fixtures are found by name
-from webapp.web.portal.forms import DEFAULT_INTAKES
-
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).parent / "fixtures"
-PUBLIC_URL = "http://portal.test"
-COMPLAINT = {"description": "The concentrate delivery was 12 days late.", "remedy_sought": "Refund the transport fee.",
-             "category": "delivery", "client_name": "Thandi Mokoena", "client_email": "thandi@example.com"}
-RESOLVED = {"findings": "The carrier lost the load sheet at the weighbridge.",
-            "resolution": "We refunded the transport fee and changed carrier for your route."}
 
 
 @pytest.fixture
@@ -33,17 +23,8 @@ def app_config(app_config, clock):
     return portal_config(app_config, clock)
 
 
-def portal_config(app_config: dict, clock) -> dict:
-    """The portal tests' app settings: the clock, no RQ scheduling, a public URL, the inquiry intake too."""
-    inquiry = {"key": "inquiry", "title": "Ask a question", "email_required": True}
-    return {**app_config, "CLOCK": clock, "SCHEDULE_JOBS": False, "PUBLIC_URL": PUBLIC_URL,
-            "PORTAL_INTAKES": {**DEFAULT_INTAKES, "inquiry": inquiry}}
 
 
-def deploy_models(engine) -> None:
-    """Every shipped process, and the inquiry model (a case that asks the client for more information)."""
-    engine.deploy_each(ROOT / "processes", by="process-owner")
-    engine.deploy(FIXTURES / "inquiry", by="process-owner")
 
 
 @pytest.fixture
@@ -80,16 +61,9 @@ def log_complaint(client, shipped):
     return log
 
 
-def address(n: int) -> dict:
-    """Test-client keyword arguments for a request from another client address."""
-    return {"environ_base": {"REMOTE_ADDR": f"198.51.100.{n}"}}
 
 
 
-def complete(engine, instance_id, element_id, data, by="agent"):
-    engine.live.clear()
-    [task] = [t for t in engine.tasks(instance_id=instance_id) if t.element_id == element_id]
-    return engine.complete(task.id, data, by=by)
 
 
 @pytest.fixture
@@ -112,11 +86,6 @@ def waiting_inquiry(engine, shipped, staff):
     return engine.instance(instance.id)
 
 
-def link_path(app, make, *args) -> str:
-    with app.app_context():
-        url = make(*args)
-    assert url.startswith(PUBLIC_URL + "/portal/")
-    return urlsplit(url).path
 
 
 @pytest.fixture
@@ -130,18 +99,6 @@ def smtp_server():
     server.stop()
 
 
-def send_pending(app, engine, redis) -> int:
-    """Send every pending notification with the worker's job (real SMTP); returns how many were sent."""
-    from sqlalchemy import select
-
-    from engine.core.db.models import Notification
-    from webapp.worker.entry import job_context
-    from webapp.worker.jobs import send_notification
-
-    with engine.read_session() as session:
-        pending = list(session.scalars(select(Notification.id).where(Notification.status == "pending")))
-    with job_context(app, redis):
-        return sum(send_notification(n) == "sent" for n in pending)
 
 
 @pytest.fixture
@@ -149,5 +106,3 @@ def deliver(app, engine, redis_db):  # noqa: F811 - the fixture, by name
     return lambda: send_pending(app, engine, redis_db.client)
 
 
-def mail_text(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()

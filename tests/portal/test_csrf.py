@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.portal.conftest import COMPLAINT, link_path
+from tests.portal.support import COMPLAINT, link_path
 from webapp import signing
 
 

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itsdangerous import URLSafeSerializer
 
 from engine.core.db.models import LinkUse
-from tests.portal.conftest import COMPLAINT, PUBLIC_URL, address, link_path
+from tests.portal.support import COMPLAINT, PUBLIC_URL, address, link_path
 from webapp import signing
 
 

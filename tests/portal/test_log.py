@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from engine.core.db.models import ProcessInstance
-from tests.portal.conftest import COMPLAINT, address
+from tests.portal.support import COMPLAINT, address
 
 
 def instance_count(engine) -> int:

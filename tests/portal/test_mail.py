@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.portal.conftest import COMPLAINT, PUBLIC_URL, complete, mail_text
+from tests.portal.support import COMPLAINT, PUBLIC_URL, complete, mail_text
 
 
 @pytest.fixture

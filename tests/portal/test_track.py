@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.portal.conftest import COMPLAINT, RESOLVED, address
+from tests.portal.support import COMPLAINT, RESOLVED, address
 
 NOT_FOUND = "We could not find a case with that reference number and e-mail address."
 

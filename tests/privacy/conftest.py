@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import bearer_headers, client_signed_in
+from tests.support import bearer_headers, client_signed_in
 
 MODELS = Path(__file__).resolve().parent.parent / "fixtures" / "privacy"
 STAFF = (("agent", "Agent"), ("reviewer", "Reviewer"), ("onboarder", "Onboarding Officer"),

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 from engine.core.db.models import Role, User, UserRole
 from engine.core.users import save_user
 from engine.errors import InvalidInput
-from tests.conftest import PASSWORD, bearer_headers, client_signed_in
+from tests.support import PASSWORD, bearer_headers, client_signed_in
 from webapp.cli.demo import DEMO_INSTANCES, seed_demo
 
 COMPLAINTS = [d.data for d in DEMO_INSTANCES if d.key == "complaint_handling"]

@@ -10,7 +10,7 @@ from engine.core import sessions, totp
 from engine.core.passwords import check_new_password
 from engine.core.users import save_user
 from engine.errors import InvalidInput
-from tests.conftest import PASSWORD, client_signed_in
+from tests.support import PASSWORD, client_signed_in
 
 
 def test_ten_wrong_passwords_are_answered_429_with_retry_after(client, staff):

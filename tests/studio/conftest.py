@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import client_signed_in
+from tests.support import client_signed_in
 
 STUDIO_FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import bearer_headers, client_signed_in
+from tests.support import bearer_headers, client_signed_in
 
 WEB_FIXTURES = Path(__file__).parent / "fixtures"
 

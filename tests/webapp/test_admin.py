@@ -2,7 +2,7 @@
 
 import re
 
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 
 def test_only_admins_reach_the_admin_pages(signed_in):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 
 def test_sign_in_and_out(client, staff, text):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 
 def test_error_pages_are_real_pages(signed_in, text):

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 
 def olivias_task(engine, signed_in, open_task):

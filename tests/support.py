@@ -1,0 +1,48 @@
+"""Helpers shared by the tests (plain functions and constants; fixtures stay in conftest.py files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from engine.core.db.models import Base
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+            conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sequence(conn) else None
+    engine.dispose()
+
+
+def _has_sequence(conn) -> bool:
+    return bool(conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first())
+
+
+PASSWORD = "tidal-lantern-orchard-42"
+
+
+def client_signed_in(app, username: str, password: str = PASSWORD):
+    """A Flask test client with a signed-in session (one client per user, like separate browsers)."""
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 302, response.text
+    return client
+
+
+def bearer_headers(engine, username: str) -> dict[str, str]:
+    """Authorization headers with a new API token of the user."""
+    from engine.core.tokens import SCOPES, create_token
+
+    with engine.write_session.begin() as session:
+        token, _ = create_token(session, username, "test", now=engine.clock.now(), scopes=SCOPES)
+    return {"Authorization": f"Bearer {token}"}
