@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
 
 from engine.core import spiff, timers
 from engine.core.hooks import BusinessDue
@@ -53,3 +54,41 @@ def anchor(workflow, waiting: list, now: datetime, business_due: BusinessDue | N
         except Exception as err:  # noqa: BLE001 - a failing business timer is that timer's error
             raise WorkflowTaskException(f"timer {task.task_spec.bpmn_id}: {err}", task=task, exception=err) from err
         spiff.set_internal(task, **{DUE_KEY: due, _BUSINESS_DUE: due})
+
+
+_HELD = "clientflow_held_seconds"  # business seconds a parked timer still had when its case went on hold
+
+
+def waiting_business_timers(workflow) -> list:
+    """The waiting timers of a workflow that count business time (they name a calendar)."""
+    return [t for t in workflow.get_tasks(state=TaskState.WAITING) if timers.is_timer(t) and calendar_of(t)]
+
+
+def hold(workflow, measure) -> int:
+    """Park every waiting business-time timer (a case on hold, e.g. waiting on the client), keeping its time left.
+
+    `measure(calendar, due)` gives the business time from now to `due`. A parked timer's due time is far in the
+    future, so it cannot fire while the case waits; `release` gives it back the time it had left."""
+    parked = 0
+    for task in waiting_business_timers(workflow):
+        due = timers.due_at(task)
+        if due is None or spiff.internal(task, _HELD) is not None:
+            continue
+        left = int(measure(calendar_of(task), due).total_seconds())
+        never = timers._NEVER.isoformat()
+        spiff.set_internal(task, **{DUE_KEY: never, _BUSINESS_DUE: never, _HELD: str(max(left, 0))})
+        parked += 1
+    return parked
+
+
+def release(workflow, now: datetime, business_due: BusinessDue) -> int:
+    """Give each parked timer a due time: the business time it had left, counted again from `now`."""
+    released = 0
+    for task in waiting_business_timers(workflow):
+        left = spiff.internal(task, _HELD)
+        if left is None:
+            continue
+        due = business_due(calendar_of(task), now, f"PT{int(left)}S").astimezone(UTC).isoformat()
+        spiff.set_internal(task, **{DUE_KEY: due, _BUSINESS_DUE: due, _HELD: None})
+        released += 1
+    return released

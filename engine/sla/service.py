@@ -24,13 +24,17 @@ SLA_PROPERTY = "slaPolicyFilename"
 # Audit kinds whose element completed (a milestone that meets or reopens a target).
 _DONE_KINDS = ("task_completed", "script_ran", "rule_evaluated", "timer_fired", "message_received")
 CANCELLED = "case cancelled"
+HOLD = "sla_hold"  # process data: the status an engine action put the case on hold with ("waiting on client")
 
 
 class SlaService:
     """Business calendars and per-process SLA files, and the clock bookkeeping done at each save."""
 
-    def __init__(self, calendars: Mapping[str, BusinessCalendar] | None = None):
+    def __init__(self, calendars: Mapping[str, BusinessCalendar] | None = None, agreements=None):
+        """`agreements(conn, instance_id)` gives the targets agreed with the case's client (engine/sla/agreements.py);
+        without it, or when it gives none, the case's own `sla_*` data applies."""
         self.calendars = dict(calendars or shipped_calendars())
+        self.agreements = agreements
         self._files: dict[str, CaseSla] = {}
 
     # -- timers in business time ---------------------------------------------------------------------------
@@ -97,7 +101,8 @@ class SlaService:
         urgent = sla.is_urgent(data)
         if row.status == "running":
             try:
-                targets = targets_for(sla.policy, data, client_agreement(data))
+                agreed = self.agreements(conn, row.id) if self.agreements and row.id is not None else {}
+                targets = targets_for(sla.policy, data, agreed or client_agreement(data))
             except SlaConfigError as error:
                 raise InvalidInput(f"SLA agreement in the case data: {error}") from None
             for name, target in targets.items():
@@ -110,7 +115,7 @@ class SlaService:
                 elif current.clock.state in (RUNNING, PAUSED) and _differs(current.clock.target, target):
                     apply(name, current.clock.retarget(target, now))
         for stored in clocks.values():  # a breach is dated at the due time, before this save pauses or stops
-            events.extend(self._advance(stored, now, touched))
+            events.extend(self.advance(stored, now, touched))
         for name, elements in sla.reopen_by.items():
             if name in clocks and elements & done and clocks[name].clock.state in (MET, BREACHED):
                 apply(name, clocks[name].clock.reopen(now))
@@ -121,7 +126,7 @@ class SlaService:
         if row.status == "cancelled":
             status, pausing = CANCELLED, True  # a cancelled case is neither met nor breached: its clocks halt
         else:
-            status = sla.case_status(data)
+            status = work.workflow.data.get(HOLD) or sla.case_status(data)
             pausing = status is not None and sla.policy.pauses(status)
         for name, stored in clocks.items():
             if pausing and stored.clock.state == RUNNING:
@@ -132,12 +137,12 @@ class SlaService:
             if stored.urgent != urgent and stored.clock.state in (RUNNING, PAUSED):
                 stored.urgent = urgent
                 touched.add(name)
-            events.extend(self._advance(stored, now, touched))
+            events.extend(self.advance(stored, now, touched))
         for name in touched:
             store.save(conn, row.id, clocks[name], now, sla.policy.version)
         store.append(conn, row.id, events, work.actor.username)
 
-    def _advance(self, stored: store.StoredClock, now: datetime, touched: set[str]) -> list[ClockEvent]:
+    def advance(self, stored: store.StoredClock, now: datetime, touched: set[str]) -> list[ClockEvent]:
         """Record a breach once, and move the clock up its ladder to the level holding it at `now`."""
         name = stored.clock.target.name
         stored.clock, breach = stored.clock.tick(now)

@@ -68,6 +68,16 @@ def running_due_before(conn, when: datetime, limit: int = 500) -> list[int]:
                              .distinct().limit(limit)).scalars())
 
 
+def open_due_before(conn, when: datetime, limit: int = 500) -> list[int]:
+    """Instances with a running clock due by `when`: a breach to record or a ladder level that may have lapsed.
+
+    Oldest-updated first, so clocks that just changed wait their turn behind the others."""
+    rows = conn.execute(select(CLOCK.c.instance_id, CLOCK.c.updated_at).where(CLOCK.c.state == RUNNING,
+                                                                             CLOCK.c.due_at <= when)
+                        .order_by(CLOCK.c.updated_at).limit(limit)).all()
+    return list(dict.fromkeys(row.instance_id for row in rows))
+
+
 def events_of(conn, instance_id: int) -> list:
     """An instance's SLA events, oldest first."""
     return conn.execute(select(EVENT).where(EVENT.c.instance_id == instance_id).order_by(EVENT.c.at, EVENT.c.id)).all()

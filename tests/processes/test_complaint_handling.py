@@ -1,11 +1,21 @@
-"""complaint_handling: every path, through the engine facade, restored from the database before each step."""
+"""complaint_handling: every path, through the engine facade, restored from the database before each step.
 
-from datetime import timedelta
+Deadlines count business time on za-office (Mon-Fri 08:00-17:00 SAST, SA public holidays): the clock starts on
+Monday 1 February 2027 at 09:00 SAST, a month without public holidays.
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine import ManualClock
 from engine.errors import InvalidTaskData, NotAllowed
+from engine.sla import due, parse_duration, shipped_calendars
 from tests.processes.flow import Flow, advance_and_fire
+
+SAST = ZoneInfo("Africa/Johannesburg")
+ZA = shipped_calendars()["za-office"]
 
 SUPERVISORS = "care-supervisors@clientflow.example"
 MANAGER = "customer-service-manager@clientflow.example"
@@ -14,6 +24,20 @@ COMPLAINT = {"client_name": "Thandi Mokoena", "client_email": "thandi@example.co
              "remedy_sought": "Refund the transport fee."}
 RESOLVED = {"findings": "The carrier lost the load sheet at the weighbridge.",
             "resolution": "We refunded the transport fee and changed carrier for your route."}
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(datetime(2027, 2, 1, 9, 0, tzinfo=SAST))
+
+
+def later(clock, duration: str, start=None):
+    """`duration` of business time on za-office after `start` (default: now)."""
+    return due(ZA, start or clock.now(), parse_duration(duration))
+
+
+def advance_to(flow, clock, when) -> int:
+    return advance_and_fire(flow.engine, clock, seconds=(when - clock.now()).total_seconds())
 
 
 @pytest.fixture
@@ -29,7 +53,7 @@ def register(flow: Flow, severity: str = "medium", **extra) -> None:
 def test_happy_path_acknowledges_resolves_follows_up_and_closes(complaint, clock):
     assert complaint.engine.instance(complaint.id).reference.startswith(f"CMP-{clock.now().year}-")
     assert complaint.elements() == ["register"]
-    assert complaint.pending_timers() == {"acknowledgement_overdue": clock.now() + timedelta(hours=24)}
+    assert complaint.pending_timers() == {"acknowledgement_overdue": datetime(2027, 2, 2, 9, 0, tzinfo=SAST)}
     register(complaint, "medium")
     reference = complaint.data["reference"]
     assert complaint.mails("complaint_acknowledgement") == [
@@ -37,9 +61,9 @@ def test_happy_path_acknowledges_resolves_follows_up_and_closes(complaint, clock
          {"reference": reference, "client_name": "Thandi Mokoena", "category": "delivery", "turnaround": "5 days"})]
     investigate = complaint.task("investigate")
     assert investigate.lane == "Customer Care Agent"
-    assert investigate.due_at == clock.now() + timedelta(days=5)
-    assert complaint.pending_timers() == {"sla_warning": clock.now() + timedelta(days=4),
-                                          "sla_breached": clock.now() + timedelta(days=5)}
+    assert investigate.due_at == datetime(2027, 2, 8, 9, 0, tzinfo=SAST)  # five business days
+    assert complaint.pending_timers() == {"sla_warning": datetime(2027, 2, 5, 9, 0, tzinfo=SAST),
+                                          "sla_breached": datetime(2027, 2, 8, 9, 0, tzinfo=SAST)}
     complaint.complete("investigate", RESOLVED, by="agent2")
     assert complaint.mails("status_update")[-1][2]["stage"] == "resolved"
     assert complaint.mails("status_update")[-1][2]["message"] == RESOLVED["resolution"]
@@ -58,14 +82,14 @@ def test_happy_path_acknowledges_resolves_follows_up_and_closes(complaint, clock
         == [("complaint_acknowledgement", None), ("status_update", "resolved"), ("survey_invitation", None)]
 
 
-def test_unacknowledged_complaint_goes_to_a_supervisor_after_24_hours(complaint, clock):
+def test_unacknowledged_complaint_goes_to_a_supervisor_after_one_business_day(complaint, clock):
     assert advance_and_fire(complaint.engine, clock, hours=23, minutes=59) == 0
     assert complaint.elements() == ["register"]
-    assert advance_and_fire(complaint.engine, clock, minutes=1) == 1
+    assert advance_and_fire(complaint.engine, clock, minutes=1) == 1  # Tuesday 09:00
     assert complaint.elements() == ["supervisor_register"]
     assert complaint.task("supervisor_register").lane == "Supervisor"
     [(_, to, payload)] = complaint.mails("escalation")
-    assert to == SUPERVISORS and payload["reason"] == "not acknowledged within 24 hours"
+    assert to == SUPERVISORS and payload["reason"] == "not acknowledged within one business day"
     with pytest.raises(NotAllowed, match="role 'Supervisor'"):
         complaint.complete("supervisor_register", {"severity": "low"}, by="agent")
     complaint.complete("supervisor_register", {"severity": "low"}, by="supervisor")
@@ -77,8 +101,8 @@ def test_unacknowledged_complaint_goes_to_a_supervisor_after_24_hours(complaint,
 def test_warning_timer_tells_handler_and_supervisor_and_leaves_the_task_open(complaint, clock):
     register(complaint, "high")
     due = complaint.task("investigate").due_at
-    assert due == clock.now() + timedelta(days=3)
-    assert advance_and_fire(complaint.engine, clock, days=2) == 1
+    assert due == datetime(2027, 2, 4, 9, 0, tzinfo=SAST)  # three business days
+    assert advance_and_fire(complaint.engine, clock, days=2) == 1  # warned one business day before
     assert complaint.elements() == ["investigate"]
     assert complaint.task("investigate").due_at == due
     assert sorted(to for _, to, _ in complaint.mails("sla_warning")) == ["agent@example.com", SUPERVISORS]
@@ -87,13 +111,14 @@ def test_warning_timer_tells_handler_and_supervisor_and_leaves_the_task_open(com
 
 def test_escalates_to_supervisor_then_manager(complaint, clock):
     register(complaint, "critical")
-    assert advance_and_fire(complaint.engine, clock, hours=24) == 2  # warning (12 h) and breach (24 h)
+    breach = datetime(2027, 2, 3, 15, 0, tzinfo=SAST)  # 24 business hours: Mon 8 h, Tue 9 h, Wed 7 h
+    assert advance_to(complaint, clock, breach) == 2  # warning (12 business hours) and breach
     assert complaint.elements() == ["supervisor_resolve"]
     assert complaint.data["escalation_level"] == 1
-    assert complaint.task("supervisor_resolve").due_at == clock.now() + timedelta(hours=8)
+    assert complaint.task("supervisor_resolve").due_at == datetime(2027, 2, 4, 14, 0, tzinfo=SAST)  # 8 h
     assert [to for _, to, _ in complaint.mails("escalation")] == [SUPERVISORS]
     assert complaint.mails("status_update")[-1][2]["stage"] == "escalated"
-    assert advance_and_fire(complaint.engine, clock, hours=8) == 1
+    assert advance_to(complaint, clock, datetime(2027, 2, 4, 14, 0, tzinfo=SAST)) == 1
     assert complaint.elements() == ["manager_resolve"]
     assert complaint.task("manager_resolve").lane == "Manager"
     assert [to for _, to, _ in complaint.mails("escalation")] == [SUPERVISORS, MANAGER]
@@ -108,7 +133,7 @@ def test_escalates_to_supervisor_then_manager(complaint, clock):
 
 def test_supervisor_resolving_in_time_stops_the_manager_escalation(complaint, clock):
     register(complaint, "medium")
-    advance_and_fire(complaint.engine, clock, days=5)
+    advance_and_fire(complaint.engine, clock, days=7)
     complaint.complete("supervisor_resolve", RESOLVED, by="supervisor")
     assert advance_and_fire(complaint.engine, clock, days=30) == 0
     assert complaint.elements() == ["follow_up"]
@@ -126,7 +151,7 @@ def test_unsatisfied_client_reopens_then_root_cause_analysis(complaint, clock):
     assert complaint.data["reopen_count"] == 1
     assert complaint.mails("status_update")[-1][2]["stage"] == "reopened"
     assert complaint.elements() == ["investigate"]
-    assert complaint.pending_timers()["sla_breached"] == clock.now() + timedelta(days=10)  # re-armed
+    assert complaint.pending_timers()["sla_breached"] == later(clock, "P10D")  # re-armed
     complaint.complete("investigate", {**RESOLVED, "resolution": "The refund was paid on 3 March."}, by="agent")
     complaint.complete("follow_up", {"contacted_via": "phone", "client_satisfied": True}, by="agent")
     assert complaint.elements() == ["root_cause_analysis"]  # reopened once
@@ -153,7 +178,7 @@ def test_root_cause_analysis_for_high_severity_or_recurring_issues(complaint, se
 
 def test_safety_complaints_get_the_fastest_track(complaint, clock):
     register(complaint, "low", category="safety_environment")
-    assert complaint.pending_timers()["sla_breached"] == clock.now() + timedelta(hours=8)
+    assert complaint.pending_timers()["sla_breached"] == datetime(2027, 2, 1, 17, 0, tzinfo=SAST)  # 8 business h
     assert complaint.mails("complaint_acknowledgement")[0][2]["turnaround"] == "8 hours"
 
 
