@@ -44,6 +44,8 @@ def upgrade():
         expires = expires.replace(tzinfo=None)
     token = sa.table('api_token', sa.column('scopes', sa.JSON), sa.column('expires_at', sa.DateTime(timezone=True)))
     op.execute(token.update().values(scopes=OLD_TOKEN_SCOPES, expires_at=expires))
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.alter_column('scopes', existing_type=sa.JSON(), nullable=False)  # every token has its scopes now
     # Clients are not a staff role (docs/decisions.md): nobody keeps the `Client` role, which granted every
     # client's personal data through the shipped processes' `Client` lane. Not restored by the downgrade.
     op.execute("DELETE FROM user_role WHERE role_name = 'Client'")
