@@ -95,3 +95,11 @@ def test_the_portal_has_its_own_404_page(client):
 def test_an_anonymous_visitor_finds_the_client_portal(client):
     response = client.get("/", follow_redirects=True)
     assert response.request.path == "/login" and 'href="/portal/"' in response.get_data(as_text=True)
+
+
+def test_the_overview_redacts_client_names_outside_my_lanes(engine, signed_in, signoff, order, text):
+    engine.start("order", {"customer_name": "Zebra Holdings"}, by="alice")  # the Agent and Reviewer lanes
+    engine.start("signoff", {"client_name": "Acme Trading"}, by="olivia")
+    page = text(signed_in("olivia").get("/"))
+    assert "Acme Trading" in page and "Zebra Holdings" not in page and "[restricted]" in page
+    assert "Zebra Holdings" in text(signed_in("alice").get("/"))
