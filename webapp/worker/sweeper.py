@@ -40,6 +40,7 @@ SWEEP_LOCK = "clientflow:sweeper"
 BATCH = 1000
 HANDOFF_RETRY_SECONDS = 60
 SCHEDULER_CHECK_SECONDS = 2
+SLA_TICK_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Sweeper(threading.Thread):
         self._stopped = threading.Event()
         self._next_handoff_retry = 0.0
         self._next_scheduler_check = 0.0
+        self._next_sla_tick = 0.0
 
     def run(self) -> None:
         beat = HEARTBEAT_TTL_SECONDS / 3
@@ -116,6 +118,7 @@ class Sweeper(threading.Thread):
             log.info("sweeper scheduled %d timer(s) and %d notification(s)", result.timers, result.notifications)
         self._check_schedulers()
         self._retry_handoffs()
+        self._tick_slas()
         return result
 
     def _check_schedulers(self) -> None:
@@ -127,6 +130,19 @@ class Sweeper(threading.Thread):
             self.release_schedulers()
         except Exception:  # noqa: BLE001 - logged; RQ's own lock expiry is the fallback
             log.exception("checking RQ's scheduler locks failed")
+
+    def _tick_slas(self) -> None:
+        """Record SLA breaches and ladder moves that fell due with no save of the case, once a minute."""
+        if time.monotonic() < self._next_sla_tick:
+            return
+        self._next_sla_tick = time.monotonic() + SLA_TICK_SECONDS
+        try:
+            changed = self.context.engine.tick_slas()
+        except Exception:  # noqa: BLE001 - logged; the next minute tries again
+            log.exception("SLA tick failed")
+            return
+        if changed:
+            log.info("sweeper brought %d SLA clock(s) up to date", changed)
 
     def _retry_handoffs(self) -> None:
         """Start processes whose hand-off failed before (engine/handoffs.py), at most once a minute.
