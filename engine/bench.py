@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import create_engine, func, select, text
 
+from engine.bench_floors import postgres_floor, sqlite_floor
 from engine.core import bundle
 from engine.core.db.database import make_sql_engine
 from engine.core.db.models import NO_DUE_DATE, Base, ProcessInstance
@@ -111,52 +111,65 @@ def _states_per_step(files: dict[str, str], data_for: DataFor) -> list[tuple[str
 
 
 @contextmanager
-def sqlite_floor_instance(engine: Engine, files: dict[str, str], data_for: DataFor):
-    """One instance's writes with bare `sqlite3` and no engine code at all: what the database alone costs.
-
-    The engine's own database (same schema, indexes and size) and per step its own transaction: the state row
-    (inserted, then updated under its lock version), the open task's row replaced, one audit event, the
-    reference counter on start. Left out: reading anything, building rows, SpiffWorkflow."""
+def floor_instance(url: str, files: dict[str, str], data_for: DataFor):
+    """Bare-driver writes of one instance's rows on a database of its own (`engine.bench_floors`): what the
+    database alone costs, the model deployed there first so the rows are the engine's rows."""
+    engine = _fresh_engine(url)
+    engine.deploy_files(files, "bench_five", by="bench")
+    with engine.sql_engine.connect() as conn:
+        definition_id = conn.execute(text("SELECT max(id) FROM process_definition")).scalar_one()
+    engine.sql_engine.dispose()
     steps = _states_per_step(files, data_for)
-    conn = sqlite3.connect(engine.sql_engine.url.database, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=30000")
-    definition_id = conn.execute("SELECT id FROM process_definition ORDER BY id DESC LIMIT 1").fetchone()[0]
-    event = "INSERT INTO event (instance_id, at, actor, kind, element_id, task_id, detail) VALUES (?,?,?,?,?,?,?)"
-    task = ("INSERT INTO human_task (id, instance_id, process_key, element_id, name, lane, form_key, ui_form_key,"
-            " claimed_by, created_at, due_at, sort_due) VALUES (?,?,?,?,?,NULL,NULL,NULL,NULL,?,NULL,?)")
+    if url.startswith("sqlite"):
+        with sqlite_floor(engine.sql_engine.url.database, definition_id, steps) as one:
+            yield one
+    else:
+        with postgres_floor(url, definition_id, steps) as one:
+            yield one
 
-    def one() -> None:
-        now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        conn.execute("BEGIN IMMEDIATE")
-        number = conn.execute("INSERT INTO reference_counter (scope, value) VALUES ('FLOOR', 1) ON CONFLICT "
-                              "(scope) DO UPDATE SET value = value + 1 RETURNING value").fetchone()[0]
-        instance_id = conn.execute(
-            "INSERT INTO process_instance (definition_id, process_key, version, status, reference, label, "
-            "started_by, started_at, updated_at, state, serializer_version, lock_version) "
-            "VALUES (?, 'floor', 1, 'running', ?, 'Bench Ltd', 'bench', ?, ?, ?, '1.4', 1)",
-            (definition_id, f"FLOOR-{number:08d}", now, now, steps[0][0])).lastrowid
-        open_task = None
-        for version, (state, element_id) in enumerate(steps, start=1):
-            if version > 1:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute("UPDATE process_instance SET state = ?, lock_version = ?, updated_at = ? "
-                             "WHERE id = ? AND lock_version = ?", (state, version, now, instance_id, version - 1))
-                conn.execute("DELETE FROM human_task WHERE id = ?", (open_task,))
-            if element_id is not None:
-                open_task = str(uuid.uuid4())
-                conn.execute(task, (open_task, instance_id, "floor", element_id, element_id, now, NO_DUE))
-            else:
-                conn.execute("UPDATE process_instance SET status = 'completed', ended_at = ? WHERE id = ?",
-                             (now, instance_id))
-            conn.execute(event, (instance_id, now, "bench", "task_completed", element_id, open_task,
-                                 '{"fields": ["amount"]}'))
-            conn.execute("COMMIT")
+
+def round_trips_of_instance(engine: Engine, key: str, data_for: DataFor, actor: str | None = None) -> dict[str, Any]:
+    """Round trips to PostgreSQL of one instance - start, every task list, every completion - counted in libpq's
+    protocol trace (engine/core/db/round_trips.py), after one instance to warm caches and connections."""
+    from engine.core.db.round_trips import RoundTrips
+
+    engine.sql_engine.dispose()  # every connection from here on is traced
+    counter = RoundTrips(engine.sql_engine)
     try:
-        yield one
+        persisted_instance(engine, key, data_for, actor)()
+        counted: dict[str, list[int]] = {"start": [], "task_list": [], "completion": []}
+
+        def timed(phase: str, call):
+            counter.reset()
+            result = call()
+            counted[phase].append(counter.count())
+            return result
+        instance = timed("start", lambda: engine.start(key, {"customer_name": "Bench Ltd"}, by=actor))
+        while open_tasks := timed("task_list", lambda: engine.tasks(instance_id=instance.id)):
+            task = open_tasks[0]
+            timed("completion", lambda task=task: engine.complete(task.id, data_for(task.element_id), by=actor))
     finally:
-        conn.close()
+        counter.close()
+    return {"round_trips_per_instance": sum(sum(v) for v in counted.values()),
+            "round_trips": {"start": counted["start"][0], "task_list": max(counted["task_list"]),
+                            "completion": max(counted["completion"])}}
+
+
+CLIENTS = (1, 2, 4)
+
+
+def concurrent_rate(one: Callable[[], None], threads: int, count: int) -> float:
+    """Instances/s with `threads` client threads at once, each running `count` instances."""
+    def client() -> None:
+        for _ in range(count):
+            one()
+    running = [threading.Thread(target=client) for _ in range(threads)]
+    began = time.perf_counter()
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    return threads * count / (time.perf_counter() - began)
 
 
 def interleaved(runners: dict[str, Callable[[], None]], count: int) -> dict[str, float]:
@@ -223,7 +236,8 @@ def bench_engine(quick: bool = True, postgres_url: str | None = None,
     def data_for(element_id):
         return _task_data(int(element_id.rsplit("_", 1)[1]))
     results: dict[str, Any] = {"model": "5 sequential user tasks", "instances_per_round": count, "rounds": rounds}
-    with tempfile.TemporaryDirectory() as folder, scratch_postgres(postgres_url) as pg_url:
+    with tempfile.TemporaryDirectory() as folder, scratch_postgres(postgres_url) as pg_url, \
+            scratch_postgres(postgres_url) as pg_floor_url, ExitStack() as floors:
         urls = {"sqlite": f"sqlite:///{Path(folder) / 'bench.db'}", "postgresql": pg_url}
         engines = {name: _fresh_engine(url) for name, url in urls.items() if url}
         runners = {"raw": raw_instance(files, data_for),
@@ -231,14 +245,21 @@ def bench_engine(quick: bool = True, postgres_url: str | None = None,
         for name, engine in engines.items():
             engine.deploy_files(files, "bench_five", by="bench")
             runners[name] = persisted_instance(engine, "bench_five", data_for, actor="bench")
-        with sqlite_floor_instance(engines["sqlite"], files, data_for) as floor:
-            runners["sqlite_floor"] = floor
-            interleaved(runners, 3)  # warm-up: caches, connections
-            measured: dict[str, list[float]] = {name: [] for name in runners}
-            for number in range(1, rounds + 1):
-                progress(f"round {number} of {rounds}: {count} instances each of {', '.join(runners)}, interleaved")
-                for name, rate in interleaved(runners, count).items():
-                    measured[name].append(rate)
+        floor_urls = {"sqlite": f"sqlite:///{Path(folder) / 'floor.db'}", "postgresql": pg_floor_url}
+        for name in engines:
+            runners[f"{name}_floor"] = floors.enter_context(floor_instance(floor_urls[name], files, data_for))
+        interleaved(runners, 3)  # warm-up: caches, connections
+        measured: dict[str, list[float]] = {name: [] for name in runners}
+        for number in range(1, rounds + 1):
+            progress(f"round {number} of {rounds}: {count} instances each of {', '.join(runners)}, interleaved")
+            for name, rate in interleaved(runners, count).items():
+                measured[name].append(rate)
+        clients = {name: {n: [] for n in CLIENTS} for name in engines}
+        for number in range(1, rounds + 1):
+            progress(f"clients round {number} of {rounds}: {', '.join(map(str, CLIENTS))} client threads")
+            for name in engines:
+                for threads in CLIENTS:
+                    clients[name][threads].append(concurrent_rate(runners[name], threads, max(4, count // 4)))
         for name, rates in measured.items():
             results[f"{name}_per_s"] = statistics.median(rates)
             if name != "raw":
@@ -250,5 +271,16 @@ def bench_engine(quick: bool = True, postgres_url: str | None = None,
         results["sqlite_ceiling_with_json_ratio"] = statistics.median((1 / r) / (1 / j + 1 / f) for r, j, f in seen)
         for name, engine in engines.items():
             results[f"{name}_bytes_per_instance"] = _bytes_per_instance(engine)
+            # One entry per database: its rate, and its ratios to raw and to its floor measured in the same rounds.
+            results[name] = {"instances_per_s": results[f"{name}_per_s"], "ratio_to_raw": results[f"{name}_ratio"]}
+            if f"{name}_floor" in measured:
+                results[name]["ratio_to_floor"] = statistics.median(
+                    e / f for e, f in zip(measured[name], measured[f"{name}_floor"], strict=True))
+            rates = {str(n): statistics.median(r) for n, r in clients[name].items()}
+            results[name]["clients"] = rates
+            results[name]["clients_4_to_1"] = statistics.median(
+                f / o for f, o in zip(clients[name][4], clients[name][1], strict=True))
+            if name == "postgresql":
+                results[name].update(round_trips_of_instance(engine, "bench_five", data_for, actor="bench"))
             engine.sql_engine.dispose()
     return results

@@ -62,9 +62,24 @@ def _waiting(workflow) -> list:
     return found
 
 
+def _may_wait(model) -> bool:
+    """Whether any task of the model is a Camunda service task (remembered on the cached model)."""
+    known = model.__dict__.get("_clientflow_external_tasks")
+    if known is None:
+        known = model.__dict__["_clientflow_external_tasks"] = any(
+            isinstance(task_spec, CamundaServiceTask)
+            for group in (model.spec, *model.subprocess_specs.values()) if group is not None
+            for task_spec in group.task_specs.values())
+    return known
+
+
 def write_rows(conn, work: Work) -> None:
     """Match the instance's `external_task` rows to its waiting service tasks (a kernel row writer)."""
     row = work.row
+    # Most models have no external task: no query on their saves (unless the instance just moved from a version
+    # that may have had some).
+    if not _may_wait(work.model) and not any(e["kind"] == "instance_migrated" for e in work.events):
+        return
     existing = set(conn.execute(select(ROWS.c.id).where(ROWS.c.instance_id == row.id)).scalars())
     waiting = {} if row.status != "running" else {str(t.id): t for t in _waiting(work.workflow)}
     gone = existing - set(waiting)

@@ -74,13 +74,12 @@ class ClientService:
             cases.link_by_staff(session, instance_id, client_id, case_email, by=by, now=self.services.clock.now())
 
     def binding_of(self, instance_id: int) -> str | None:
-        with self.services.read_session() as session:
-            definition_id = session.scalar(select(ProcessInstance.definition_id)
-                                           .where(ProcessInstance.id == instance_id))
+        with self.services.quick_read() as conn:  # one statement, no transaction: one round trip
+            definition_id = conn.scalar(select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id))
             if definition_id is None:
                 return None
             if definition_id not in self._bindings:
-                model = definitions.model_for(self.services, session, definition_id)
+                model = definitions.model_for(self.services, conn, definition_id)
                 self._bindings[definition_id] = cases.binding(model)
             return self._bindings[definition_id]
 

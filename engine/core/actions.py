@@ -19,7 +19,6 @@ from engine.core.rows import InstanceRow
 from engine.core.unit_of_work import (
     Actor,
     Work,
-    actor_of,
     change,
     check_sizes,
     label_of,
@@ -27,6 +26,7 @@ from engine.core.unit_of_work import (
     restore,
     run_step,
     save,
+    start_reads,
     view,
 )
 from engine.core.users import SYSTEM_USER, UserView, get_user
@@ -49,30 +49,30 @@ def start(services: Services, key: str, data: dict[str, Any], actor: Actor) -> I
     if not isinstance(data, dict):
         raise InvalidInput("start data must be a JSON object")
     check_sizes(services, data)
-    with services.write_connection() as conn:
-        actor = actor_of(conn, actor)
-        definition = definitions.latest(conn, key)
+    with services.step_connection() as conn:
+        actor, definition, new_id = start_reads(conn, actor, key)
         model = definitions.model_for(services, conn, definition.id)
         data = services.forms.clean_start(model, data)
         now = services.clock.now()
-        reference = next_reference(conn, model.reference_prefix, now.year)
-        workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=services.script_engine)
-        start_data = {**data, "reference": reference}
-        values = dict(definition_id=definition.id, process_key=key, version=definition.version, status="running",
-                      reference=reference, label=label_of(data), started_by=actor.username, started_at=now,
-                      updated_at=now, ended_at=None, serializer_version="", lock_version=0, error_message=None,
-                      error_element_id=None, error_line=None)
-        row = InstanceRow(id=None, **values)  # inserted by `save`, with its first state
-        work = Work(conn, row, workflow, model, actor, now)
-        work.record("instance_started", key=key, version=definition.version, reference=reference,
-                    fields=sorted(data))
+        with services.step_transaction(conn):
+            reference = next_reference(conn, model.reference_prefix, now.year)
+            workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=services.script_engine)
+            start_data = {**data, "reference": reference}
+            values = dict(definition_id=definition.id, process_key=key, version=definition.version, status="running",
+                          reference=reference, label=label_of(data), started_by=actor.username, started_at=now,
+                          updated_at=now, ended_at=None, serializer_version="", lock_version=0, error_message=None,
+                          error_element_id=None, error_line=None)
+            row = InstanceRow(id=None, **values)  # inserted by `save`, with its first state
+            work = Work(conn, row, workflow, model, actor, now, new_id=new_id)
+            work.record("instance_started", key=key, version=definition.version, reference=reference,
+                        fields=sorted(data))
 
-        def seed() -> None:
-            for task in workflow.tasks.values():  # a new workflow: only its start event is ready
-                if task.state == TaskState.READY:
-                    task.data.update(start_data)
-        run_step(work, seed)
-        saved = save(services, work)
+            def seed() -> None:
+                for task in workflow.tasks.values():  # a new workflow: only its start event is ready
+                    if task.state == TaskState.READY:
+                        task.data.update(start_data)
+            run_step(work, seed)
+            saved = save(services, work)
         result = view(row)
     services.live.put(result.id, result.lock_version, workflow)
     services.notify_saved([saved])

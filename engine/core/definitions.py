@@ -92,10 +92,18 @@ _LATEST = Prepared(select(_DEFINITION.c.id, _DEFINITION.c.key, _DEFINITION.c.ver
 
 def latest(db: Session | Connection, key: str):
     """Id, key and version of the newest version of `key`."""
-    row = _LATEST.one_or_none(connection_of(db), {"key": key})
-    if row is None:
+    return latest_from_rows(key, _LATEST.all(connection_of(db), {"key": key}))
+
+
+def latest_read(key: str) -> tuple[Prepared, dict[str, str]]:
+    """The statement `latest` runs, for reading it together with others (`prepared.all_together`)."""
+    return _LATEST, {"key": key}
+
+
+def latest_from_rows(key: str, rows: list):
+    if not rows:
         raise ProcessNotFound(f"no process deployed under key {key!r}")
-    return row
+    return rows[0]
 
 
 def get_version(session: Session, key: str, version: int) -> ProcessDefinition:

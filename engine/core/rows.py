@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
 
 from engine.core import tasks
 from engine.core.db.models import ProcessInstance
@@ -55,13 +55,31 @@ _LOCKED_ROW = (INSTANCE.c.id == bindparam("b_id"), INSTANCE.c.lock_version == bi
 # Most steps change only the state: leaving the indexed columns out of the SET spares SQLite rewriting
 # their index entries (a page each in the write-ahead log).
 UPDATE_STATE = Prepared(update(INSTANCE).where(*_LOCKED_ROW).values(**_SET_STATE))
-UPDATE_ROW = Prepared(update(INSTANCE).where(*_LOCKED_ROW).values(
+_UPDATE_ROW = update(INSTANCE).where(*_LOCKED_ROW).values(
     **_SET_STATE, status=bindparam("b_status"), label=bindparam("b_label"), ended_at=bindparam("b_ended"),
     error_message=bindparam("b_error"), error_element_id=bindparam("b_error_element"),
-    error_line=bindparam("b_error_line")))
+    error_line=bindparam("b_error_line"))
+UPDATE_ROW = Prepared(_UPDATE_ROW)
+
+
+def _failing_when_stale(statement):
+    """The UPDATE as a statement that fails (division by zero, SQLSTATE 22012) when it changed no row.
+
+    On PostgreSQL a step's writes are sent as one pipelined batch (engine/core/db/pipeline.py), so the row count
+    comes back too late to stop the statements after it; this failure makes the server skip them and COMMIT."""
+    locked = statement.returning(INSTANCE.c.id).cte("locked")
+    return Prepared(select(literal_column("1") / func.count()).select_from(locked))
+
+
+UPDATE_STATE_CHECKED = _failing_when_stale(update(INSTANCE).where(*_LOCKED_ROW).values(**_SET_STATE))
+UPDATE_ROW_CHECKED = _failing_when_stale(_UPDATE_ROW)
 
 
 INSERT_ROW = Prepared(insert(INSTANCE).returning(INSTANCE.c.id), keys=[c.name for c in INSTANCE.c if c.name != "id"])
+# On PostgreSQL a new instance's id is taken from its sequence with the start's first reads, so the INSERT needs
+# no RETURNING and goes out in the write batch (engine/core/db/pipeline.py).
+NEXT_ID = Prepared(select(func.nextval(func.pg_get_serial_sequence(INSTANCE.name, INSTANCE.c.id.name))))
+INSERT_ROW_WITH_ID = Prepared(insert(INSTANCE), keys=[c.name for c in INSTANCE.c])
 
 
 _HUMAN = tasks.HUMAN
@@ -79,16 +97,31 @@ _TASKS_WITH_ROW = Prepared(
 _ROW_FIELDS = [(c.name, f"i_{c.name}") for c in ROW_COLUMNS]
 
 
-def tasks_with_row(conn, task_id: str) -> tuple[dict[str, Any], InstanceRow | None]:
-    found = _TASKS_WITH_ROW.all(conn, {"task_id": task_id})
+def first_read(task_id: str | None, instance_id: int | None) -> tuple[Prepared, dict[str, Any]]:
+    """What a unit of work reads first: a task's open siblings with its instance's row, or the instance's row."""
+    if task_id is not None:
+        return _TASKS_WITH_ROW, {"task_id": task_id}
+    return _SELECT_ROW, {"instance_id": instance_id}
+
+
+def tasks_and_row(found: list) -> tuple[dict[str, Any], InstanceRow | None]:
+    """The open task rows and the instance row from the rows of `first_read` of a task."""
     if not found:
         return {}, None
     first = found[0]
     return {r.id: r for r in found}, InstanceRow(**{name: getattr(first, label) for name, label in _ROW_FIELDS})
 
 
+def row_of(found: list) -> InstanceRow | None:
+    """The instance row from the rows of `first_read` of an instance."""
+    return InstanceRow(**found[0]._asdict()) if found else None
+
+
+def tasks_with_row(conn, task_id: str) -> tuple[dict[str, Any], InstanceRow | None]:
+    return tasks_and_row(_TASKS_WITH_ROW.all(conn, {"task_id": task_id}))
+
+
 def load_row(conn, instance_id: int) -> InstanceRow | None:
-    found = _SELECT_ROW.one_or_none(conn, {"instance_id": instance_id})
-    return InstanceRow(**found._asdict()) if found is not None else None
+    return row_of(_SELECT_ROW.all(conn, {"instance_id": instance_id}))
 
 

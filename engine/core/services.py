@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 
 from engine.clock import Clock, SystemClock
 from engine.core import spiff
+from engine.core.db import pipeline
 from engine.core.db.database import WRITE_OPTION, session_factories
 from engine.core.definitions import ModelCache
 from engine.core.outbox import notify
@@ -22,14 +24,22 @@ from engine.core.sandbox import SandboxLimits, SandboxPool
 from engine.core.scripts import script_engine
 from engine.core.serializer import StateSerializer
 
+# A kept PostgreSQL connection idle for longer than this is pinged before use (one round trip); one used more
+# recently is not: the pool's pre-ping on every checkout would add a round trip to every step.
+PING_AFTER_S = 2.0
+
 
 class IdleConnections:
-    """A few open SQLAlchemy connections kept between write transactions, for this process only."""
+    """A few open SQLAlchemy connections kept between write transactions, for this process only.
 
-    def __init__(self, sql_engine: SqlEngine, size: int = 4, **options):
+    With `ping_after` (seconds), a connection that stayed idle longer is pinged when taken, and replaced if the
+    server no longer answers (a restart, a dropped link)."""
+
+    def __init__(self, sql_engine: SqlEngine, size: int = 4, ping_after: float | None = None, **options):
         self._engine = sql_engine.execution_options(**options)
         self._size = size
-        self._idle: deque[Connection] = deque()
+        self._ping_after = ping_after
+        self._idle: deque[tuple[Connection, float]] = deque()
         self._pid = os.getpid()
         # `dispose()` closes the pool's idle connections; these are idle too.
         event.listen(sql_engine, "engine_disposed", lambda _engine: self.close())
@@ -37,14 +47,29 @@ class IdleConnections:
     def take(self) -> Connection:
         if self._pid != os.getpid():  # a forked child never uses its parent's connections
             self._idle, self._pid = deque(), os.getpid()
+        while True:
+            try:
+                conn, since = self._idle.pop()
+            except IndexError:
+                return self._engine.connect()
+            if self._ping_after is None or time.monotonic() - since < self._ping_after or self._alive(conn):
+                return conn
+
+    def _alive(self, conn: Connection) -> bool:
         try:
-            return self._idle.pop()
-        except IndexError:
-            return self._engine.connect()
+            if conn.dialect.do_ping(conn.connection.dbapi_connection):
+                return True
+        except conn.dialect.loaded_dbapi.Error:
+            pass
+        conn.invalidate()
+        conn.close()
+        return False
 
     def give(self, conn: Connection) -> None:
+        if conn.in_transaction():  # autocommit connections: SQLAlchemy's own bookkeeping, nothing is sent
+            conn.rollback()
         if len(self._idle) < self._size and not conn.invalidated and self._pid == os.getpid():
-            self._idle.append(conn)
+            self._idle.append((conn, time.monotonic()))
         else:
             conn.close()
 
@@ -67,7 +92,7 @@ class IdleConnections:
     def close(self) -> None:
         while True:
             try:
-                conn = self._idle.pop()
+                conn, _since = self._idle.pop()
             except IndexError:
                 return
             conn.close()
@@ -136,6 +161,13 @@ class Services:
         # as a small transaction), not on a server that may restart under them.
         self._writers = IdleConnections(sql_engine, size=4 if sql_engine.dialect.name == "sqlite" else 0,
                                         **{WRITE_OPTION: True})
+        # A step on PostgreSQL reads in autocommit mode and sends its writes as one pipelined transaction
+        # (engine/core/db/pipeline.py); on SQLite it is one `BEGIN IMMEDIATE` transaction on a kept connection.
+        self._pipelined = sql_engine.dialect.name == "postgresql"
+        if self._pipelined:
+            pipeline.install(sql_engine)
+        self._steps = IdleConnections(sql_engine, size=4, ping_after=PING_AFTER_S, isolation_level="AUTOCOMMIT",
+                                      **{WRITE_OPTION: True}) if self._pipelined else self._writers
         self.clock = clock or SystemClock()
         self.form_dirs = list(form_dirs or [])
         self.models = ModelCache()
@@ -154,12 +186,22 @@ class Services:
         """A write transaction on a plain connection (the hot path skips the ORM session)."""
         return self._writers.lend(transaction=True)
 
+    def step_connection(self) -> AbstractContextManager[Connection]:
+        """The connection of one unit of work: in a write transaction on SQLite, in autocommit mode on
+        PostgreSQL, where `step_transaction` then wraps the writes."""
+        return self._steps.lend(transaction=not self._pipelined)
+
+    def step_transaction(self, conn: Connection) -> AbstractContextManager[Connection]:
+        """The writes of a unit of work: one pipelined transaction on PostgreSQL (one round trip); on SQLite
+        the step connection's transaction is already open."""
+        return pipeline.one_round_trip(conn) if self._pipelined else nullcontext(conn)
+
     def quick_read(self) -> AbstractContextManager[Connection]:
         """A connection for a read of one or two `Prepared` statements, on the connection writes use.
 
-        On SQLite a reader that just wrote still has the pages in its cache, and a single statement needs no
-        transaction; elsewhere the read runs in a transaction of its own."""
-        return self._writers.lend(transaction=self.sql_engine.dialect.name != "sqlite")
+        A single statement needs no transaction: on SQLite a reader that just wrote still has the pages in its
+        cache, and on PostgreSQL an autocommit read is one round trip instead of three (BEGIN, read, COMMIT)."""
+        return self._steps.lend(transaction=False)
 
     def on_save(self, listener: SaveListener) -> None:
         """Call `listener` after each committed change (e.g. to schedule new timers on RQ)."""

@@ -21,21 +21,27 @@ from engine.core import audit, business_time, definitions, facts, spiff, tasks, 
 from engine.core import outbox as notifications
 from engine.core.db.database import connection_of
 from engine.core.db.models import ProcessInstance
+from engine.core.db.prepared import all_together
 from engine.core.hooks import hooks_of
 from engine.core.outbox import Outbox
 from engine.core.rows import (
     INSERT_ROW,
+    INSERT_ROW_WITH_ID,
+    NEXT_ID,
     SELECT_STATE,
     UPDATE_ROW,
+    UPDATE_ROW_CHECKED,
     UPDATE_STATE,
+    UPDATE_STATE_CHECKED,
     InstanceRow,
-    load_row,
-    tasks_with_row,
+    first_read,
+    row_of,
+    tasks_and_row,
 )
 from engine.core.sandbox import SandboxError, ScriptLimitExceeded
 from engine.core.sandbox import ScriptError as SandboxScriptError
 from engine.core.scripts import SandboxViolation, ScriptRun
-from engine.core.users import SYSTEM_USER, UserView, get_user
+from engine.core.users import SYSTEM_USER, UserView, get_user, user_from_rows, user_read
 from engine.errors import (
     ClientflowError,
     ConcurrentUpdate,
@@ -85,6 +91,7 @@ class Work:
     ran: bool = False  # the engine ran (run_step), so the status follows the workflow
     failed: ScriptError | None = None  # what stopped the instance in this unit of work
     revert: bool = False  # the failure left no failed task: keep the last good state
+    new_id: int | None = None  # a new instance's id, when taken before its INSERT (PostgreSQL)
 
     def __post_init__(self) -> None:
         self.listed = self.row.listed()
@@ -296,8 +303,9 @@ def save(services: Services, work: Work) -> SaveResult:
     row.label = label_of(workflow.data) or label_of(last_data(workflow)) or row.label
     if row.status in ("completed", "cancelled") and row.ended_at is None:
         row.ended_at = now
+    known_tasks = {} if row.id is None else work.open_tasks  # a new instance has no task rows yet
     _write_state(services, work, state)
-    tasks.sync_rows(conn, row, snap.ready_human, now, work.open_tasks)
+    tasks.sync_rows(conn, row, snap.ready_human, now, known_tasks)
     new_timers = timers.sync_rows(conn, row.id, workflow, snap.waiting_timers, now, work.had_timers)
     outgoing = notifications.write_rows(conn, row.id, work.outbox.items, now) if row.status != "error" else []
     if row.status != previous and row.status in ("completed", "cancelled"):
@@ -344,19 +352,23 @@ def _write_state(services: Services, work: Work, state: str) -> None:
     if row.id is None:
         row.lock_version += 1
         row.serializer_version = services.serializer.version
-        row.id = INSERT_ROW.scalar(conn, {**vars(row), "state": state})  # (asdict would deep-copy every value)
+        if work.new_id is not None:
+            row.id = work.new_id
+            INSERT_ROW_WITH_ID.execute(conn, {**vars(row), "state": state})  # (asdict would deep-copy every value)
+        else:
+            row.id = INSERT_ROW.scalar(conn, {**vars(row), "state": state})
         for event in work.events:  # recorded before the row had an id
             event["instance_id"] = row.id
         return
     params = {"b_id": row.id, "b_lock": row.lock_version, "b_state": state,
               "b_serializer": services.serializer.version, "b_new_lock": row.lock_version + 1, "b_updated": work.now}
-    if row.listed() == work.listed:
-        updated = UPDATE_STATE.execute(conn, params)
-    else:
-        updated = UPDATE_ROW.execute(conn, {
-            **params, "b_status": row.status, "b_label": row.label, "b_ended": row.ended_at,
-            "b_error": row.error_message, "b_error_element": row.error_element_id, "b_error_line": row.error_line})
-    if updated != 1:
+    if row.listed() != work.listed:
+        params.update({"b_status": row.status, "b_label": row.label, "b_ended": row.ended_at,
+                       "b_error": row.error_message, "b_error_element": row.error_element_id,
+                       "b_error_line": row.error_line})
+    if conn.dialect.name == "postgresql":  # pipelined: the statement itself fails on a stale version
+        (UPDATE_STATE_CHECKED if row.listed() == work.listed else UPDATE_ROW_CHECKED).execute(conn, params)
+    elif (UPDATE_STATE if row.listed() == work.listed else UPDATE_ROW).execute(conn, params) != 1:
         raise StaleDataError(f"instance {row.id} is no longer at version {row.lock_version}")
     row.lock_version += 1
 
@@ -399,16 +411,17 @@ def change(services: Services, instance_id: int | None, actor: Actor, action: Ca
     handed to the action as `work.open_tasks`)."""
     workflow = None
     try:
-        with services.write_connection() as conn:
+        with services.step_connection() as conn:
             open_tasks = None
+            found, user = _first_reads(conn, task_id, instance_id, actor)
             if task_id is not None:
-                open_tasks, row = tasks_with_row(conn, task_id)
+                open_tasks, row = tasks_and_row(found)
                 if task_id not in open_tasks:
                     raise_missing_task(conn, task_id)
                 instance_id = row.id
             else:
-                row = load_row(conn, instance_id)
-            user = actor_of(conn, actor)
+                row = row_of(found)
+            user = user()
             if row is None:
                 raise InstanceNotFound(f"no instance with id {instance_id}")
             if expected_version is not None and row.lock_version != expected_version:
@@ -419,11 +432,12 @@ def change(services: Services, instance_id: int | None, actor: Actor, action: Ca
                 raise InstanceNotRunning(f"instance {instance_id} is {row.status}"
                                          + (f": {error_text(row)}" if row.status == "error" else ""))
             workflow, model = restore(services, conn, row)
-            work = Work(conn, row, workflow, model, user, services.clock.now(),
-                        had_timers=model.has_timers, open_tasks=open_tasks)
-            outcome = action(work)
-            workflow = work.workflow  # an action may replace it (erasure restores a rewritten state)
-            saved = save(services, work)
+            with services.step_transaction(conn):  # reads above, writes (and the action's own reads) here
+                work = Work(conn, row, workflow, model, user, services.clock.now(),
+                            had_timers=model.has_timers, open_tasks=open_tasks)
+                outcome = action(work)
+                workflow = work.workflow  # an action may replace it (erasure restores a rewritten state)
+                saved = save(services, work)
             result = view(row)
             if work.revert:
                 workflow = None  # changed by the failed action: never cached under the new version
@@ -438,6 +452,34 @@ def change(services: Services, instance_id: int | None, actor: Actor, action: Ca
         services.live.put(result.id, result.lock_version, workflow)
     services.notify_saved([saved])
     return outcome, result
+
+
+def _first_reads(conn: Connection, task_id: str | None, instance_id: int | None, actor: Actor):
+    """The rows of `first_read` and a callable giving the acting user (it raises `UserNotFound`), read together:
+    one round trip on PostgreSQL."""
+    reads = [first_read(task_id, instance_id)]
+    by_name = isinstance(actor, str) and actor != SYSTEM_USER.username
+    if by_name:
+        reads.append(user_read(actor))
+    found = all_together(conn, reads)
+    if by_name:
+        return found[0], lambda: user_from_rows(actor, found[1])
+    return found[0], lambda: actor_of(conn, actor)
+
+
+def start_reads(conn: Connection, actor: Actor, key: str) -> tuple[UserView, Any, int | None]:
+    """What a start reads before its transaction, together (one round trip on PostgreSQL): the acting user, the
+    newest version of `key`, and on PostgreSQL the new instance's id (a sequence is outside transactions)."""
+    reads = [definitions.latest_read(key)]
+    by_name = isinstance(actor, str) and actor != SYSTEM_USER.username
+    if by_name:
+        reads.append(user_read(actor))
+    pipelined = conn.dialect.name == "postgresql"
+    if pipelined:
+        reads.append((NEXT_ID, {}))
+    found = all_together(conn, reads)
+    user = user_from_rows(actor, found[1]) if by_name else actor_of(conn, actor)
+    return user, definitions.latest_from_rows(key, found[0]), found[-1][0][0] if pipelined else None
 
 
 def raise_missing_task(conn, task_id: str) -> None:

@@ -65,7 +65,16 @@ def get_user(db: Session | Connection, username: str) -> UserView:
     if username == SYSTEM_ACTOR:
         return SYSTEM_USER
     conn = db.connection() if isinstance(db, Session) else db
-    rows = _USER_WITH_ROLES.all(conn, {"name": username})
+    return user_from_rows(username, _USER_WITH_ROLES.all(conn, {"name": username}))
+
+
+def user_read(username: str) -> tuple[Prepared, dict[str, str]]:
+    """The statement `get_user` runs, for reading it together with others (`prepared.all_together`)."""
+    return _USER_WITH_ROLES, {"name": username}
+
+
+def user_from_rows(username: str, rows: list) -> UserView:
+    """The user from the rows of `user_read`; `UserNotFound` when there are none."""
     if not rows:
         raise UserNotFound(f"no user named {username!r}")
     first = rows[0]

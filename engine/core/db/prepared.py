@@ -102,7 +102,10 @@ class Prepared:
     def all(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list:
         """Every result row, as named tuples with the statement's column keys."""
         plan = self._plan(conn.dialect)
-        fetched = self._run(conn, plan, self._args(plan, params or {}), fetch=True)
+        return self._rows(plan, self._run(conn, plan, self._args(plan, params or {}), fetch=True))
+
+    @staticmethod
+    def _rows(plan: _Plan, fetched) -> list:
         make, processors = plan.row._make, plan.results
         if plan.plain_results:
             return [make(r) for r in fetched]
@@ -118,3 +121,24 @@ class Prepared:
         """The first column of the first row (None when there is no row)."""
         rows = self.all(conn, params)
         return rows[0][0] if rows else None
+
+
+def all_together(conn: Connection, reads: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> list[list]:
+    """The rows of several reads; on PostgreSQL sent as one pipelined batch, so they cost one round trip."""
+    if conn.dialect.name != "postgresql":
+        return [statement.all(conn, params) for statement, params in reads]
+    raw = conn.connection.dbapi_connection
+    plans = [(statement, statement._plan(conn.dialect), params) for statement, params in reads]
+    cursors = [raw.cursor() for _ in plans]
+    try:
+        with raw.pipeline():  # leaving it sends one Sync and collects every result
+            for cursor, (statement, plan, params) in zip(cursors, plans, strict=True):
+                cursor.execute(plan.sql, statement._args(plan, params))
+        fetched = [cursor.fetchall() for cursor in cursors]
+    except conn.dialect.loaded_dbapi.Error as err:
+        raise DBAPIError.instance(plans[0][1].sql, (), err, conn.dialect.loaded_dbapi.Error,
+                                  dialect=conn.dialect) from err
+    finally:
+        for cursor in cursors:
+            cursor.close()
+    return [Prepared._rows(plan, rows) for (_, plan, _), rows in zip(plans, fetched, strict=True)]

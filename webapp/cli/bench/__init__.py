@@ -28,8 +28,22 @@ def _engine_table(result: dict) -> list[str]:
         if f"{backend}_per_s" in result:
             lines.append(f"  {'clientflow persisted, ' + backend:<44}{result[backend + '_per_s']:>10.1f} inst/s   "
                          f"{result[backend + '_ratio']:.2f}   {result[backend + '_bytes_per_instance']} bytes/instance")
+    if "postgresql_floor_per_s" in result:
+        lines.append(f"  {'bare psycopg, the same rows and round trips':<44}{result['postgresql_floor_per_s']:>10.1f} "
+                     "inst/s")
+    for backend in ("sqlite", "postgresql"):
+        if "clients" in result.get(backend, {}):
+            entry = result[backend]
+            lines.append(f"  {backend}: {entry['ratio_to_floor']:.2f} of its bare-driver floor (own database); "
+                         "client threads " + ", ".join(f"{n}: {r:.1f}/s" for n, r in entry["clients"].items())
+                         + f" (4 vs 1: {entry['clients_4_to_1']:.2f}x)")
+    if "round_trips_per_instance" in result.get("postgresql", {}):
+        trips = result["postgresql"]
+        lines.append(f"  round trips to PostgreSQL per instance (counted in libpq's trace): "
+                     f"{trips['round_trips_per_instance']} (start {trips['round_trips']['start']}, task list "
+                     f"{trips['round_trips']['task_list']}, completion {trips['round_trips']['completion']})")
     if "sqlite_floor_per_s" in result:
-        lines += [f"  {'bare sqlite3, the same rows, no engine':<44}{result['sqlite_floor_per_s']:>10.1f} inst/s",
+        lines += [f"  {'bare sqlite3, the same rows, own file':<44}{result['sqlite_floor_per_s']:>10.1f} inst/s",
                   f"  best ratio any engine code could reach on SQLite here: {result['sqlite_ceiling_ratio']:.2f} "
                   f"(SpiffWorkflow + the writes alone), {result['sqlite_ceiling_with_json_ratio']:.2f} "
                   "(+ the state's JSON)"]
