@@ -11,19 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine as SqlEngine
 
 from engine.camunda.feature import Camunda
-from engine.casework import assignment, incidents, saved_views
-from engine.casework import comments as case_comments
-from engine.casework import drafts as task_drafts
-from engine.casework import inbox as inbox_query
-from engine.casework import mail_log as case_mail
 from engine.casework.supervision import Supervision
 from engine.clients import ClientService, ConsentGate
 from engine.clock import Clock
-from engine.core import actions, audit, definitions, migration, outbox, reads, tasks, timers, unit_of_work
-from engine.core.archive import check_files
+from engine.core import actions, audit, definitions, reads, tasks, timers, unit_of_work
 from engine.core.bundle import is_bpmn, read_bundle, top_process_ids
 from engine.core.db.models import ProcessInstance
-from engine.core.dialects import dialects_of
 from engine.core.hooks import hooks_of
 from engine.core.model_checks import valid_key
 from engine.core.sandbox import SandboxLimits
@@ -36,14 +29,14 @@ from engine.results import DeployResult, InstanceDetail, InstanceView, ProcessVi
 from engine.sla import actions as sla_actions
 from engine.sla import agreements as sla_agreements
 from engine.sla.service import SlaService
-from engine.studio import diff as bundle_diff
-from engine.studio import drafts as studio_drafts
-from engine.studio import lint
+from engine.uses.casework import CaseworkUses
+from engine.uses.notifications import NotificationUses
+from engine.uses.studio import StudioUses
 
 SaveListener = Callable[[list[unit_of_work.SaveResult]], None]
 
 
-class Engine:
+class Engine(CaseworkUses, NotificationUses, StudioUses):
     """Everything the web app, the CLI and the workers need from the workflow core."""
 
     def __init__(self, sql_engine: SqlEngine, *, clock: Clock | None = None, form_dirs: list[Path] | None = None,
@@ -232,96 +225,6 @@ class Engine:
         """The data a task's form may show (its current task data)."""
         return reads.task_data(self.services, task_id)
 
-    # -- case work: team view, assignment, inbox search and saved views (engine/casework) ----------------------
-    def inbox(self, user: str, query: inbox_query.InboxQuery, limit: int | None = None,
-              offset: int = 0) -> list[TaskView]:
-        """The open tasks an inbox page lists for `user`: searched, filtered and sorted as `query` says."""
-        with self.sql_engine.connect() as conn:
-            viewer = get_user(conn, user)
-            lanes = self.supervision.lanes_of(viewer, inbox_query.known_lanes(conn)) if query.view == "team" else []
-            stmt = inbox_query.statement(query, viewer, lanes)
-            if limit is not None:
-                stmt = stmt.limit(limit).offset(offset)
-            rows = conn.execute(stmt).all()
-        return [tasks.view(row, self._cached_model(row.definition_id)) for row in rows]
-
-    def supervises(self, username: str, lane: str | None = None) -> bool:
-        """Whether the user supervises `lane` (without a lane: any lane with open tasks)."""
-        with self.sql_engine.connect() as conn:
-            user = get_user(conn, username)
-            if lane is not None:
-                return self.supervision.supervises(user, lane)
-            return bool(self.supervision.lanes_of(user, inbox_query.known_lanes(conn)))
-
-    def assign(self, task_id: str, assignee: str | None, by: str) -> TaskView:
-        """Assign, reassign, delegate or release (None) an open task; audited and mailed to the new holder."""
-        return assignment.assign(self.services, self.supervision, task_id, assignee, by)
-
-    def assignable_users(self, lanes: list[str | None]) -> list[tuple[str, str]]:
-        """(username, display name) of the active users who may work in all of `lanes`."""
-        with self.sql_engine.connect() as conn:
-            return assignment.candidates(conn, lanes)
-
-    def incidents(self, limit: int = 50, offset: int = 0) -> tuple[list[incidents.Incident], int]:
-        """Instances stopped in error (newest failure first) with the failing element, and their total."""
-        return incidents.incidents(self.services, limit, offset)
-
-    def correct_variable(self, instance_id: int, name: str, value: Any, reason: str, by: str) -> InstanceView:
-        """Set one form field of a running or failed instance, validated by the field's schema; audited."""
-        return incidents.correct_variable(self.services, self.forms, instance_id, name, value, self.user(by), reason)
-
-    def element_names(self, instance_id: int) -> dict[str, str]:
-        """Element id -> BPMN name for the instance's process version (audit trails show names, not ids)."""
-        return incidents.element_names(self.services, instance_id)
-
-    def correctable_fields(self, instance_id: int) -> list[tuple[str, str]]:
-        """(name, title) of the form fields of an instance's process: the variables a manager may correct."""
-        return incidents.correctable_fields(self.services, instance_id)
-
-    def mail_log(self, instance_id: int) -> list[case_mail.MailEntry]:
-        """The mails a case queued (status, attempts, times), newest first."""
-        with self.sql_engine.connect() as conn:
-            return case_mail.mails_of(conn, instance_id)
-
-    def resend_mail(self, instance_id: int, notification_id: int, by: str) -> int:
-        """Queue one of a case's mails again (rate-limited, audited); returns the new outbox row's id."""
-        return case_mail.resend(self.services, instance_id, notification_id, self.user(by))
-
-    def comments(self, instance_id: int) -> list[case_comments.Comment]:
-        """A case's internal comments, oldest first."""
-        with self.sql_engine.connect() as conn:
-            return case_comments.of_case(conn, instance_id)
-
-    def add_comment(self, instance_id: int, body: str, by: str) -> case_comments.Comment:
-        """Add an internal comment to a case; each @mentioned colleague gets a mail (without the comment's text)."""
-        return case_comments.add(self.services, instance_id, body, self.user(by))
-
-    def save_task_draft(self, username: str, task_id: str, answers: dict[str, list[str]],
-                        reason: str = "draft") -> task_drafts.Draft:
-        """Keep a user's typed answers for an open task (`reason`: "draft", or "expired" for a lost session)."""
-        with self.write_session.begin() as session:
-            return task_drafts.save(session, username, task_id, answers, reason, self.clock.now())
-
-    def task_draft(self, username: str, task_id: str) -> task_drafts.Draft | None:
-        with self.read_session() as session:
-            return task_drafts.get(session, username, task_id)
-
-    def discard_task_drafts(self, task_id: str, username: str | None = None) -> None:
-        with self.write_session.begin() as session:
-            task_drafts.discard(session, task_id, username)
-
-    def saved_views(self, username: str) -> list[saved_views.View]:
-        with self.read_session() as session:
-            return saved_views.of_user(session, username)
-
-    def save_view(self, username: str, name: str, params: dict[str, Any]) -> saved_views.View:
-        with self.write_session.begin() as session:
-            return saved_views.save(session, username, name, params, self.clock.now())
-
-    def delete_view(self, username: str, view_id: int) -> None:
-        with self.write_session.begin() as session:
-            saved_views.remove(session, username, view_id)
-
     # -- SLAs (engine/sla, docs/sla.md) -------------------------------------------------------------------------
     def escalate_now(self, instance_id: int, reason: str, by: str, target: str = "resolve"):
         """Refer a case up its SLA ladder now, with a reason (audited); returns the SLA event."""
@@ -370,71 +273,6 @@ class Engine:
     def events(self, instance_id: int) -> list[audit.AuditEvent]:
         with self.read_session() as session:
             return audit.events_of(session, instance_id)
-
-    # -- notifications (the outbox's delivery lifecycle, engine/core/outbox.py) -----------------------------
-    def claim_notification(self, notification_id: int, domain: str, *,
-                           takeover: bool = False) -> outbox.Delivery | None:
-        """Take an outbox row for one sending attempt (None when there is nothing to send now)."""
-        return outbox.claim(self.services, notification_id, domain, takeover=takeover)
-
-    def notification_sent(self, delivery: outbox.Delivery) -> None:
-        outbox.mark_sent(self.services, delivery)
-
-    def notification_logged(self, delivery: outbox.Delivery) -> None:
-        outbox.mark_logged(self.services, delivery)
-
-    def notification_failed(self, delivery: outbox.Delivery, reason: str) -> None:
-        outbox.mark_failed(self.services, delivery, reason)
-
-    def defer_notification(self, delivery: outbox.Delivery, reason: str, retry_at: datetime) -> None:
-        outbox.defer(self.services, delivery, reason, retry_at)
-
-    def due_notifications(self, until: datetime, limit: int = 1000) -> list[tuple[int, datetime | None]]:
-        return outbox.due_notifications(self.services, until, limit)
-
-    def notifications_in_flight(self, limit: int = 1000) -> list[int]:
-        return outbox.in_flight(self.services, limit)
-
-    def notification_status(self, notification_id: int) -> str | None:
-        return outbox.status_of(self.services, notification_id)
-
-    # -- studio (process owners) ---------------------------------------------------------------------------
-    def validate_files(self, files: dict[str, str], key: str | None = None) -> list[lint.Finding]:
-        """The engine's parse/validation verdict on a bundle, then our lint (see engine/studio/lint.py)."""
-        return lint.validate(check_files(files), key, self.forms.check_model, dialects_of(self.services))
-
-    def version_diff(self, key: str, old: int, new: int) -> bundle_diff.VersionDiff:
-        return bundle_diff.diff_versions(key, old, self.definition_files(key, old), new,
-                                         self.definition_files(key, new))
-
-    def running_counts(self, key: str) -> dict[int, int]:
-        """Running (or failed) instances per version of a process."""
-        with self.read_session() as session:
-            return definitions.running_counts(session, key)
-
-    def migration_plan(self, instance_id: int, to_version: int) -> migration.MigrationPlan:
-        return migration.plan(self.services, instance_id, to_version)
-
-    def migrate_instance(self, instance_id: int, to_version: int, by: str | None = None) -> InstanceView:
-        """Move a running instance to another version of its process, or raise `MigrationRefused`."""
-        return migration.migrate(self.services, instance_id, to_version, by)
-
-    def save_draft(self, key: str, username: str, files: dict[str, str],
-                   base_version: int | None = None) -> studio_drafts.Draft:
-        with self.write_session.begin() as session:
-            return studio_drafts.save(session, key, username, files, base_version, self.clock.now())
-
-    def draft(self, key: str, username: str) -> studio_drafts.Draft | None:
-        with self.read_session() as session:
-            return studio_drafts.get(session, key, username)
-
-    def drafts(self, username: str) -> list[studio_drafts.Draft]:
-        with self.read_session() as session:
-            return studio_drafts.of_user(session, username)
-
-    def discard_draft(self, key: str, username: str) -> bool:
-        with self.write_session.begin() as session:
-            return studio_drafts.discard(session, key, username)
 
     # -- helpers --------------------------------------------------------------------------------------------
     @staticmethod
