@@ -7,7 +7,7 @@ from datetime import date
 from importlib import resources
 
 from .calendar import MINUTES_PER_DAY, WEEKDAYS, BusinessCalendar
-from .durations import parse_duration
+from .durations import format_iso, parse_duration
 from .errors import CalendarError, DurationError
 
 _KNOWN_FIELDS = {"description", "zone", "hours", "holidays", "closed", "open", "business_day"}
@@ -61,6 +61,20 @@ def shipped_calendars() -> dict[str, BusinessCalendar]:
     """The calendars that ship with clientflow (`za-office`, `24x7`), freshly built."""
     text = resources.files(__package__).joinpath("calendars.json").read_text(encoding="utf-8")
     return load_calendars(json.loads(text))
+
+
+def describe(calendar: BusinessCalendar) -> dict:
+    """A calendar as plain data for lists: zone, weekly hours ("08:00-17:00" per weekday), holidays, business day."""
+    def spans(intervals):
+        return [f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}" for start, end in intervals]
+    return {"name": calendar.name, "description": calendar.description, "zone": calendar.zone,
+            "hours": {day: spans(intervals) for day, intervals in zip(WEEKDAYS, calendar.week, strict=True)
+                      if intervals},
+            "holidays": calendar.holiday_country and "-".join(filter(None, (calendar.holiday_country,
+                                                                             calendar.holiday_subdivision))),
+            "closed": {day.isoformat(): reason for day, reason in sorted(calendar.closed_dates.items())},
+            "open": {day.isoformat(): spans(ivs) for day, ivs in sorted(calendar.open_dates.items())},
+            "business_day": format_iso(0, calendar.business_day)}
 
 
 def _week(name: str, hours) -> tuple:

@@ -13,7 +13,7 @@ from engine.errors import InvalidInput, InvalidModel
 from . import store
 from .calendar import BusinessCalendar, due
 from .casefile import CaseSla, client_agreement, load_case_sla
-from .catalogue import shipped_calendars
+from .catalogue import describe, shipped_calendars
 from .clocks import BREACHED, MET, PAUSED, RUNNING, ClockEvent, start
 from .durations import parse_duration
 from .errors import DurationError, SlaConfigError
@@ -46,6 +46,21 @@ class SlaService:
             return due(self.calendars[calendar], start_at, parse_duration(duration.strip().strip('"')))
         except DurationError as error:
             raise InvalidInput(f"timer duration {duration!r} on calendar {calendar!r}: {error}") from None
+
+    def calendar_due(self, calendar: str, start_at: datetime, duration: str) -> datetime:
+        """An operator's deadline check: `duration` after `start_at` on `calendar`, in the calendar's zone."""
+        if start_at.tzinfo is None or start_at.utcoffset() is None:
+            raise InvalidInput(f"start {start_at.isoformat()} has no UTC offset; add one, such as +02:00 or Z")
+        if calendar not in self.calendars:
+            raise InvalidInput(f"unknown calendar {calendar!r}; known: {', '.join(sorted(self.calendars))}")
+        try:
+            return due(self.calendars[calendar], start_at, parse_duration(duration))
+        except DurationError as error:
+            raise InvalidInput(f"duration: {error}") from None
+
+    def calendar_list(self) -> list[dict]:
+        """The known calendars as plain data (name, zone, weekly hours, holidays, business day), by name."""
+        return [describe(self.calendars[name]) for name in sorted(self.calendars)]
 
     # -- SLA files -----------------------------------------------------------------------------------------
     def case_sla(self, model) -> CaseSla | None:

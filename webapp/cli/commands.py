@@ -12,6 +12,7 @@ from engine.errors import (
 )
 
 from webapp.cli.bench import bench
+from webapp.cli.calendars import calendars
 from webapp.cli.output import emit, engine_command, make_app, parse_data, table
 from webapp.cli.privacy import privacy
 from webapp.cli.tokens import tokens, totp
@@ -350,6 +351,7 @@ def _seed_demo(app) -> None:
 
 
 main.add_command(bench)
+main.add_command(calendars)
 main.add_command(privacy)
 main.add_command(tokens)
 users.add_command(totp)
