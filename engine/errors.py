@@ -84,6 +84,14 @@ class NotAllowed(ClientflowError):
     """The user may not do this (missing role, task claimed by someone else, separation of duties)."""
 
 
+class SeparationRefused(NotAllowed):
+    """A sign-off refused to a user (separation of duties, or not in the sign-off's lane); audited as refused."""
+
+    def __init__(self, message: str, instance_id: int, element_id: str, username: str):
+        super().__init__(message)
+        self.instance_id, self.element_id, self.username = instance_id, element_id, username
+
+
 class InstanceNotRunning(ClientflowError):
     """The instance is completed, cancelled or in error and cannot take this action."""
 

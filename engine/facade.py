@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 from engine.camunda.feature import Camunda
 from engine.casework.supervision import Supervision
 from engine.clients import ClientService, ConsentGate
+from engine.clients.documents import DocumentStore, check_completions
 from engine.clock import Clock
 from engine.core import actions, audit, definitions, reads, tasks, timers, unit_of_work
 from engine.core.bundle import is_bpmn, read_bundle, top_process_ids
@@ -66,6 +67,8 @@ class Engine(CaseworkUses, NotificationUses, StudioUses):
         self.camunda = Camunda(self.services)  # Camunda 7 models, JUEL, handlers, external tasks (engine/camunda)
         self.clients = ClientService(services)  # the client record (engine/clients)
         hooks_of(services).row_writers.append(ConsentGate())  # consent and corrected addresses on outgoing mail
+        self.documents = DocumentStore(services)  # uploaded case documents (engine/clients/documents.py)
+        hooks_of(services).row_writers.append(check_completions)  # document references and expiry gates
         # business calendars and SLA clocks (engine/sla, docs/sla.md); agreed targets from the client record
         self.sla = SlaService(agreements=sla_agreements.of_case)
         hooks_of(services).business_due = self.sla.business_due

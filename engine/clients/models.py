@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.core.db.models import Base, utcnow
@@ -49,3 +49,22 @@ class ClientCase(Base):
     case_email: Mapped[str | None] = mapped_column(String(254))
     linked_at: Mapped[datetime] = mapped_column(default=utcnow)
     linked_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class ClientDocument(Base):
+    """A document uploaded for a case (ID, registration, tax, bank letter, contract): kept out of the workflow
+    state, which holds only its reference (`doc-<id>`); the content is erased with the case or the client."""
+
+    __tablename__ = "client_document"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    filename: Mapped[str | None] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    uploaded_by: Mapped[str | None] = mapped_column(String(80))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

@@ -12,7 +12,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine.core import definitions, reads, spiff, tasks, timers
+from engine.core import audit, definitions, reads, spiff, tasks, timers
 from engine.core.db.models import ProcessInstance
 from engine.core.references import next_reference
 from engine.core.rows import InstanceRow
@@ -35,6 +35,7 @@ from engine.errors import (
     InvalidInput,
     MessageNotCorrelated,
     NotAllowed,
+    SeparationRefused,
     TaskAlreadyCompleted,
     TaskNotFound,
     TaskNotReady,
@@ -111,8 +112,33 @@ def complete(services: Services, task_id: str, data: dict[str, Any], actor: Acto
                     name=task.task_spec.bpmn_name, lane=current.lane, fields=changed)
         run_step(work, step)
 
-    _, result = change(services, None, actor, act, task_id=task_id, expected_version=expected_version)
+    with _audited_refusal(services, "complete", task_id):
+        _, result = change(services, None, actor, act, task_id=task_id, expected_version=expected_version)
     return result
+
+
+class _audited_refusal:
+    """Record a refused sign-off (`task_refused`) in a transaction of its own: the refused one rolls back."""
+
+    def __init__(self, services: Services, attempt: str, task_id: str, on_behalf_of: str | None = None,
+                 by: Actor = None):
+        self.services, self.attempt, self.task_id, self.on_behalf_of = services, attempt, task_id, on_behalf_of
+        self.by = by if isinstance(by, str) or by is None else getattr(by, "username", None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb) -> bool:
+        if isinstance(err, SeparationRefused):
+            detail = {"attempt": self.attempt, "reason": str(err)}
+            if self.on_behalf_of:
+                detail["assignee"] = self.on_behalf_of
+            with self.services.write_connection() as conn:
+                audit.insert(conn, [{"instance_id": err.instance_id, "at": self.services.clock.now(),
+                                     "actor": self.by if self.on_behalf_of else err.username,
+                                     "kind": "task_refused", "element_id": err.element_id, "task_id": self.task_id,
+                                     "detail": detail}])
+        return False
 
 
 def claim(services: Services, task_id: str, actor: Actor, claim: bool):
@@ -120,6 +146,8 @@ def claim(services: Services, task_id: str, actor: Actor, claim: bool):
         current = work.open_tasks[task_id]
         if claim:
             tasks.check_may_work(work.actor, current, claiming=True)
+            # A barred user may not hold a sign-off either: the claim would keep it from colleagues.
+            tasks.check_separation(work.conn, work.actor, work.row.id, _ready_task(work, task_id).task_spec)
             holder = work.actor.username
         else:
             if not work.actor.may_work_in(current.lane):
@@ -135,7 +163,8 @@ def claim(services: Services, task_id: str, actor: Actor, claim: bool):
                     task_id=task_id)
 
     # A claim changes no workflow state but still bumps lock_version, so a claim race has one winner.
-    change(services, None, actor, act, task_id=task_id)
+    with _audited_refusal(services, "claim" if claim else "unclaim", task_id):
+        change(services, None, actor, act, task_id=task_id)
     return reads.task_view(services, task_id)
 
 
@@ -173,7 +202,8 @@ def assign(services: Services, task_id: str, actor: Actor, assignee: str | None,
         work.record(kind, element_id=current.element_id, task_id=task_id, name=current.name, lane=current.lane,
                     previous=current.claimed_by, assignee=assignee)
 
-    change(services, None, actor, act, task_id=task_id)
+    with _audited_refusal(services, "assign", task_id, on_behalf_of=assignee, by=actor):
+        change(services, None, actor, act, task_id=task_id)
     return reads.task_view(services, task_id)
 
 

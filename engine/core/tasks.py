@@ -6,15 +6,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, literal, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.core import timers
 from engine.core.audit import actors_who_completed
-from engine.core.db.models import NO_DUE_DATE, HumanTask, ProcessInstance
+from engine.core.db.models import NO_DUE_DATE, Event, HumanTask, ProcessInstance
 from engine.core.db.prepared import Prepared
 from engine.core.users import SYSTEM_USER, UserView
-from engine.errors import NotAllowed
+from engine.errors import NotAllowed, SeparationRefused
 from engine.results import TaskView
 
 if TYPE_CHECKING:
@@ -85,7 +85,8 @@ def sync_rows(conn, row, ready_tasks: list, now: datetime, known: dict[str, Any]
                       "element_id": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane,
                       "form_key": props.get("formJsonSchemaFilename"),
                       "ui_form_key": props.get("formUiSchemaFilename"), "claimed_by": None, "created_at": now,
-                      "due_at": due, "sort_due": due or NO_DUE_DATE})
+                      "due_at": due, "sort_due": due or NO_DUE_DATE,
+                      "separate_from": ",".join(separated_from(spec)) or None})
     _INSERT.execute_many(conn, added)
 
 
@@ -133,7 +134,20 @@ def query(*, instance_id: int | None = None, user: UserView | None = None, mine:
         if not user.is_admin:
             stmt = stmt.where(or_(HUMAN.c.lane.is_(None), HUMAN.c.lane.in_(sorted(user.roles)),
                                   HUMAN.c.claimed_by == user.username))
+        stmt = stmt.where(not_(barred(user)))
     return stmt
+
+
+def barred(user: UserView):
+    """A condition true for the sign-off rows `user` may not be offered: another lane's sign-off (no role, not even
+    Admin, stands in for the lane) or one kept apart from an element the user completed on that instance."""
+    completed = exists().where(
+        Event.instance_id == HUMAN.c.instance_id, Event.kind == "task_completed", Event.actor == user.username,
+        (literal(",") + HUMAN.c.separate_from + literal(",")).contains(literal(",") + Event.element_id
+                                                                       + literal(",")))
+    return and_(HUMAN.c.separate_from.is_not(None),
+                or_(and_(HUMAN.c.lane.is_not(None), HUMAN.c.lane.not_in(sorted(user.roles)) if user.roles
+                         else literal(True)), completed))
 
 
 def ordered(stmt):
@@ -151,12 +165,32 @@ def check_may_work(user: UserView, human: HumanTask, *, claiming: bool = False) 
         raise NotAllowed(f"task is claimed by {human.claimed_by}")
 
 
+def separated_from(task_spec) -> list[str]:
+    """The element ids whose completers may not do this task (its `separationOfDutiesFrom` property)."""
+    value = properties(task_spec).get(SEPARATION_PROPERTY) or ""
+    return [e.strip() for e in value.split(",") if e.strip()]
+
+
+def _name(task_spec, element_id: str) -> str:
+    spec = getattr(task_spec, "_wf_spec", None)
+    other = spec.task_specs.get(element_id) if spec is not None else None
+    return f"“{(other.bpmn_name if other is not None else None) or element_id}”"
+
+
 def check_separation(session: Session, user: UserView, instance_id: int, task_spec) -> None:
-    """Refuse a user who completed an element this task must be kept apart from (separation of duties)."""
-    value = properties(task_spec).get(SEPARATION_PROPERTY)
-    if not value:
+    """Refuse a user who completed an element this task must be kept apart from (separation of duties), and
+    anyone without the lane's own role: a sign-off is bound to its lane, Admin and the system included."""
+    elements = separated_from(task_spec)
+    if not elements:
         return
-    elements = [e.strip() for e in value.split(",") if e.strip()]
-    if user.username in actors_who_completed(session, instance_id, elements):
-        raise NotAllowed(f"separation of duties: {user.username} completed {', '.join(elements)} on this "
-                         f"instance and cannot also complete {task_spec.bpmn_name or task_spec.bpmn_id}")
+    task = f"“{task_spec.bpmn_name or task_spec.bpmn_id}”"
+    if task_spec.lane is not None and task_spec.lane not in user.roles:
+        raise SeparationRefused(f"{task} is a sign-off of the {task_spec.lane} lane: only a {task_spec.lane} may "
+                                f"do it (no other role, Admin included, stands in for it)", instance_id,
+                                task_spec.bpmn_id, user.username)
+    done = [e for e in elements if user.username in actors_who_completed(session, instance_id, [e])]
+    if done:
+        did = " and ".join(_name(task_spec, e) for e in done)
+        raise SeparationRefused(f"separation of duties: {user.username} did {did} on this case, so {task} needs "
+                                "someone else", instance_id, task_spec.bpmn_id, user.username)
+

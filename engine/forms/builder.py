@@ -117,7 +117,8 @@ class RequiredIf:
         self.other, self.values, self.other_label = other, values, other_label
 
     def __call__(self, form, field):
-        if not _is_empty(field.data):
+        # An unticked checkbox is no answer: as with `required`, a checkbox required here must be ticked.
+        if not _is_empty(field.data) and not (field.type == "BooleanField" and field.data is False):
             return
         other = form._fields.get(self.other)
         if other is not None and other.data in self.values:

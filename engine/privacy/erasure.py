@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from engine.casework.models import CaseComment, TaskDraft
+from engine.clients.models import ClientDocument
 from engine.core.db.models import AccessLogEntry, AnonymisedInstance, ErasureRequest, Event, HumanTask, Notification
 from engine.core.unit_of_work import Work, change
 from engine.core.users import UserView
@@ -55,6 +56,8 @@ def erase_instance(engine: Engine, instance_id: int, actor: UserView | str, *, b
         if work.row.error_message:
             work.row.error_message = scrubber.text(work.row.error_message)
         scrub_tables(work.conn, instance_id, scrubber)
+        # Uploaded documents (ID, bank letter...) are personal as a whole: deleted, not scrubbed.
+        work.conn.execute(delete(ClientDocument.__table__).where(ClientDocument.instance_id == instance_id))
         work.conn.execute(insert(DONE).values(instance_id=instance_id, at=work.now, basis=basis,
                                               request_id=request_id, fields=len(found)))
         work.record(ERASED_EVENT, basis=basis, request_id=request_id, fields=len(found))

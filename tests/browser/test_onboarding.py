@@ -53,8 +53,15 @@ def test_onboarding_through_the_compliance_gate(people, sign_in, engine, screens
     for name, value in (("bee_status", "exempt"), ("bank_details-bank_name", "fnb")):
         rita.locator(f"[name='{name}']").select_option(value)
     rita.get_by_label("Cheque").check()
-    for document in ("registration_certificate", "tax_clearance", "bank_confirmation_letter"):
-        rita.locator(f"[name=documents_received][value={document}]").check()
+    for document in ("id_document", "registration_document", "tax_document", "bank_confirmation", "signed_contract"):
+        rita.locator(f"[name={document}__file]").set_input_files(
+            {"name": f"{document}.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% browser upload\n"})
+        if document != "signed_contract":
+            rita.locator(f"[name={document}__expires]").fill("2099-12-31")
+    rita.locator("[name=contract_signed_on]").fill("2026-03-20")
+    for name in ("pep_involved", "high_risk_jurisdiction"):
+        rita.locator(f"[name={name}]").nth(1).check()  # No
+    rita.locator("[name=industry_risk][value=low]").check()
     rita.locator("[name=terms_explained]").check()
     rita.get_by_role("button", name="Complete task").click()
     rita.wait_for_url("**/inbox/")
@@ -68,9 +75,10 @@ def test_onboarding_through_the_compliance_gate(people, sign_in, engine, screens
     cora.locator("tr", has_text="Compliance sign-off").get_by_role("button", name="Claim").click()
     cora.get_by_text("Collected information").wait_for()
     assert cora.locator(".review").get_by_text("2019/123456/07").is_visible()
-    cora.locator("[name=checks_completed][value=registration_verified]").check()
-    cora.locator("[name=checks_completed][value=sanctions_screened]").check()
-    cora.locator("[name=risk_rating][value=low]").check()
+    assert cora.get_by_text("Documents of this case").is_visible()
+    for check in ("registration_verified", "tax_status_verified", "identity_verified", "bee_certificate_verified",
+                  "bank_details_verified", "sanctions_screened", "contract_verified"):
+        cora.locator(f"[name={check}]").check()
     cora.locator("[name=decision][value=reject]").check()
     cora.get_by_role("button", name="Submit decision").click()
     cora.locator("#reason-error").wait_for()  # a rejection needs a reason

@@ -40,4 +40,6 @@ def staff(make_user):
     make_user("officer2", "Onboarding Officer")
     make_user("compliance", "Compliance Officer")
     make_user("dual", "Onboarding Officer", "Compliance Officer")
+    make_user("compliance2", "Compliance Officer")
+    make_user("boss", "Admin")
     make_user("itadmin", "IT/Portal Admin")

@@ -197,6 +197,8 @@ class HumanTask(Base):
     # The inbox order (soonest due first, undated last) as one non-null column, so an index can serve it:
     # "ORDER BY due_at IS NULL, due_at" sorts every open task before the first page is known.
     sort_due: Mapped[datetime] = mapped_column(default=lambda: NO_DUE_DATE)
+    # A sign-off (`separationOfDutiesFrom`): the element ids whose completers may not claim, see or complete it.
+    separate_from: Mapped[str | None] = mapped_column(String(400))
 
     # On SQLite the rows live in the primary key's b-tree (no separate rowid table): a step that closes one
     # task and opens the next writes one page fewer.

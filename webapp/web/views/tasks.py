@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from webapp.extensions import get_engine
 from webapp.web.access import log_access
 from webapp.web.auth import require_login
-from webapp.web.views import task_drafts
+from webapp.web.views import documents, task_drafts
 from webapp.web.views.forms import ActionForm, DecisionForm, JsonDataForm
 from webapp.web.views.inbox import due_window
 
@@ -116,7 +116,8 @@ def render_task(task: TaskView, form, status: int = 200, problems: list[str] | N
                            version=instance.lock_version if version is None else version,
                            claimed_by_other=bool(task.claimed_by and task.claimed_by != current_user.username),
                            draft=draft, draft_owner=task_drafts.owner_token(task.id),
-                           action_form=ActionForm()), status
+                           action_form=ActionForm(), upload_fields=documents.upload_fields(task),
+                           case_documents=documents.case_documents(task.instance_id)), status
 
 
 @bp.get("/<task_id>")
@@ -133,10 +134,14 @@ def complete(task_id: str):
         task = get_task_or_404(task_id)
     except TaskNotFound:
         return _gone()
-    form = build_form(task, request.form)
     version = request.form.get("expected_version", type=int)
     if request.form.get("action") == "draft":
         return save_draft(task)
+    formdata, upload_problems = documents.with_uploads(task)  # files stored first; their fields hold references
+    form = build_form(task, formdata)
+    if upload_problems:
+        validate(form)
+        return render_task(task, form, 422, upload_problems, version=version)
     if not validate(form):
         return render_task(task, form, 422, version=version)
     try:
