@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
-from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.exceptions import WorkflowException
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.core import audit, business_time, definitions, facts, spiff, tasks, timers
+from engine.core import audit, business_time, definitions, facts, tasks, timers
 from engine.core import outbox as notifications
 from engine.core.db.database import connection_of
 from engine.core.db.models import ProcessInstance
 from engine.core.db.prepared import all_together
 from engine.core.hooks import hooks_of
-from engine.core.outbox import Outbox
 from engine.core.rows import (
     INSERT_ROW,
     INSERT_ROW_WITH_ID,
@@ -38,12 +32,19 @@ from engine.core.rows import (
     row_of,
     tasks_and_row,
 )
-from engine.core.sandbox import SandboxError, ScriptLimitExceeded
-from engine.core.sandbox import ScriptError as SandboxScriptError
-from engine.core.scripts import SandboxViolation, ScriptRun
+from engine.core.steps import check_sizes, mark_error, run_step, status_of
 from engine.core.users import SYSTEM_USER, UserView, get_user, user_from_rows, user_read
+from engine.core.work import (
+    Actor,
+    SaveResult,
+    Work,
+    error_text,
+    label_of,
+    last_data,
+    snapshot,
+    view,
+)
 from engine.errors import (
-    ClientflowError,
     ConcurrentUpdate,
     InstanceNotFound,
     InstanceNotRunning,
@@ -57,218 +58,12 @@ from engine.results import InstanceView
 if TYPE_CHECKING:
     from engine.core.services import Services
 
-
-LABEL_KEYS = ("client_name", "customer_name", "company_name", "submitter_name", "name")
-
-
-@dataclass
-class SaveResult:
-    """What one committed change did; handed to save listeners (timer scheduling, notifications)."""
-
-    instance_id: int
-    status: str
-    definition_id: int
-    new_timers: list[tuple[int, Any]] = field(default_factory=list)
-    new_notifications: list[int] = field(default_factory=list)
-
-
-@dataclass
-class Work:
-    """The state a unit of work operates on."""
-
-    conn: Connection
-    row: InstanceRow
-    workflow: BpmnWorkflow
-    model: Any
-    actor: UserView
-    now: Any
-    outbox: Outbox = field(default_factory=Outbox)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    had_timers: bool = False
-    open_tasks: dict[str, Any] | None = None
-    snapshot: Snapshot | None = None
-    listed: tuple = ()
-    ran: bool = False  # the engine ran (run_step), so the status follows the workflow
-    failed: ScriptError | None = None  # what stopped the instance in this unit of work
-    revert: bool = False  # the failure left no failed task: keep the last good state
-    new_id: int | None = None  # a new instance's id, when taken before its INSERT (PostgreSQL)
-
-    def __post_init__(self) -> None:
-        self.listed = self.row.listed()
-
-    def record(self, kind: str, *, element_id: str | None = None, task_id: str | None = None, **detail) -> None:
-        self.events.append({"instance_id": self.row.id, "at": self.now, "actor": self.actor.username, "kind": kind,
-                            "element_id": element_id, "task_id": task_id, "detail": detail})
-
-
-@dataclass
-class Snapshot:
-    """The tasks that derived rows are made of, found in one walk over the task tree."""
-
-    ready_human: list
-    waiting_timers: list
-    errors: list
-
-
-_LIVE = TaskState.READY | TaskState.WAITING | TaskState.ERROR
-
-
-def snapshot(workflow: BpmnWorkflow) -> Snapshot:
-    # A scan of the task dicts (the top workflow's and every subprocess's) finds the same tasks as Spiff's
-    # tree iterator at a fraction of its cost: children of tasks that have not started are never live.
-    ready, waiting, errors = [], [], []
-    for tasks_of in (workflow.tasks, *(sub.tasks for sub in workflow.subprocesses.values())):
-        for task in tasks_of.values():
-            state = task.state
-            if not state & _LIVE:
-                continue
-            if state == TaskState.READY:
-                if task.task_spec.manual:
-                    ready.append(task)
-            elif state == TaskState.WAITING:
-                if timers.is_timer(task):
-                    waiting.append(task)
-            else:
-                errors.append(task)
-    return Snapshot(ready, waiting, errors)
-
-
-def view(row: ProcessInstance | InstanceRow) -> InstanceView:
-    return InstanceView(row.id, row.process_key, row.version, row.status, row.reference, row.label,
-                        row.started_by, row.started_at, row.updated_at, row.ended_at, row.lock_version,
-                        error_text(row))
-
-
-def error_text(row: ProcessInstance | InstanceRow) -> str | None:
-    if not row.error_message:
-        return None
-    return str(ScriptError(row.error_message, element_id=row.error_element_id, line=row.error_line))
+# The unit of work's public names, including those of its parts (work.py, steps.py) its callers use.
+__all__ = ["Actor", "SaveResult", "Work", "actor_of", "change", "check_sizes", "label_of", "last_data",
+           "raise_missing_task", "restore", "run_step", "save", "snapshot", "start_reads", "view"]
 
 
 # -- running ------------------------------------------------------------------------------------------------
-
-def _step_recorder(work: Work):
-    def did_complete(task) -> None:
-        spec = task.task_spec
-        if isinstance(spec, ExclusiveGateway | InclusiveGateway):
-            taken = [c.task_spec.bpmn_id or c.task_spec.name for c in task.children
-                     if c.state not in (TaskState.MAYBE, TaskState.LIKELY, TaskState.CANCELLED)]
-            work.record("gateway_taken", element_id=spec.bpmn_id, task_id=str(task.id), taken=taken)
-        elif spec.__class__.__name__ in ("ScriptTask", "BusinessRuleTask"):
-            work.record("script_ran" if spec.__class__.__name__ == "ScriptTask" else "rule_evaluated",
-                        element_id=spec.bpmn_id, task_id=str(task.id))
-    return did_complete
-
-
-def run_step(work: Work, step: Callable[[], None]) -> None:
-    """Run `step` then the engine; any failure leaves the instance in `error` naming the element and reason.
-
-    A failure inside a task leaves that task in ERROR (`retry` runs it again); one outside every task (a data
-    mapping, a multi-instance collection, a message) keeps the instance's last good state. Domain errors raised
-    on purpose (a refused action) pass through and nothing is saved."""
-    work.ran = True
-    try:
-        with work.outbox, ScriptRun() as scripts:
-            try:
-                step()
-                work.workflow.do_engine_steps(did_complete_task=_step_recorder(work))
-                work.snapshot = snapshot(work.workflow)
-                timers.anchor_due_times(work.workflow, work.snapshot.waiting_timers, work.now)
-            finally:
-                for element_id, lines in scripts.output:
-                    work.record("script_output", element_id=element_id, lines=list(lines))
-    except ClientflowError:
-        raise
-    except Exception as err:  # noqa: BLE001 - every other failure is the instance's error, never the caller's
-        mark_error(work, err)
-
-
-def _script_error(err: Exception) -> ScriptError:
-    if isinstance(err, ScriptError):
-        return err
-    task = getattr(err, "task", None) or task_in_traceback(err)
-    element_id = task.task_spec.bpmn_id if task is not None else getattr(err, "task_spec_id", None)
-    inner = err
-    if isinstance(err, WorkflowException):  # SpiffWorkflow raises its wrapper inside `except` of the cause
-        inner = err.__cause__ or err.__context__ or err
-    if isinstance(inner, ScriptLimitExceeded):
-        message = str(inner)
-    elif isinstance(inner, SandboxScriptError):
-        message = f"sandbox: {inner.message}" if inner.error_type == "SandboxViolation" \
-            else f"{inner.error_type}: {inner.message}"
-    elif isinstance(inner, SandboxError | SandboxViolation):
-        message = f"sandbox: {inner}"
-    elif isinstance(inner, WorkflowException):
-        message = str(inner.args[0] if inner.args else inner)
-    else:
-        message = f"{inner.__class__.__name__}: {inner}"
-    line = getattr(err, "line_number", None) or None
-    return ScriptError(message[:2000], element_id=element_id, line=line)
-
-
-def task_in_traceback(err: BaseException):
-    """The SpiffWorkflow task a raw exception was raised for (the innermost frame holding one), or None."""
-    found, tb = None, err.__traceback__
-    while tb is not None:
-        for name in ("my_task", "task"):
-            candidate = tb.tb_frame.f_locals.get(name)
-            if getattr(candidate, "task_spec", None) is not None and hasattr(candidate, "workflow"):
-                found = candidate
-        tb = tb.tb_next
-    return found
-
-
-def mark_error(work: Work, err: Exception) -> None:
-    """Put the instance in `error` for `err`; the task it names, if still open, is put in ERROR."""
-    script_error = _script_error(err)
-    task = getattr(err, "task", None) or task_in_traceback(err)
-    if task is not None and not task.state & (TaskState.FINISHED_MASK | TaskState.PREDICTED_MASK):
-        spiff.mark_failed(task)  # failed outside its own run (a timer's due time, an event): retry takes it
-    work.failed = script_error
-    has_failed_task = task is not None and task.state == TaskState.ERROR
-    work.revert = work.row.id is not None and not has_failed_task and not snapshot(work.workflow).errors
-    work.row.status = "error"
-    work.row.error_message = script_error.message
-    work.row.error_element_id = script_error.element_id
-    work.row.error_line = script_error.line
-    if work.revert:
-        work.events = [e for e in work.events if e["kind"] == "script_output"]
-    work.record("error", element_id=script_error.element_id, message=script_error.message,
-                line=script_error.line, **({"kept": "last good state"} if work.revert else {}))
-
-
-def _status(workflow: BpmnWorkflow, snap: Snapshot) -> str:
-    if snap.errors:
-        return "error"
-    if is_finished(workflow):
-        return "completed" if workflow.success else "cancelled"
-    return "running"
-
-
-def is_finished(workflow: BpmnWorkflow) -> bool:
-    """No task of the workflow is waiting, ready, running or predicted; checked over every task, not with
-    SpiffWorkflow's depth-limited tree walk (`is_completed`)."""
-    return not any(task.state & TaskState.NOT_FINISHED_MASK for task in workflow.tasks.values())
-
-
-def check_sizes(services: Services, data: dict[str, Any]) -> None:
-    """Refuse a value from a form or the API larger than `max_variable_bytes` (as JSON), naming its field."""
-    for name, value in data.items():
-        try:
-            size = len(json.dumps(value, default=str))
-        except (TypeError, ValueError, RecursionError) as err:
-            raise InvalidInput(f"{name}: not storable as JSON ({err})") from err
-        if size > services.max_variable_bytes:
-            raise InvalidInput(f"{name}: the value is {size:,} bytes, over the {services.max_variable_bytes:,}-byte "
-                               "limit for one field")
-
-
-def label_of(data: dict[str, Any]) -> str | None:
-    for key in LABEL_KEYS:
-        value = data.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()[:255]
-    return None
 
 
 def save(services: Services, work: Work) -> SaveResult:
@@ -296,7 +91,7 @@ def save(services: Services, work: Work) -> SaveResult:
     if work.failed is not None:
         row.status = "error"
     elif work.ran or row.status != "error":
-        row.status = _status(workflow, snap)
+        row.status = status_of(workflow, snap)
     if row.status != "error":
         row.error_message = row.error_element_id = row.error_line = None
     row.updated_at = now
@@ -373,11 +168,6 @@ def _write_state(services: Services, work: Work, state: str) -> None:
     row.lock_version += 1
 
 
-def last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    last = workflow.last_task
-    return last.data if last is not None else {}
-
-
 def restore(services: Services, db: Session | Connection, row: ProcessInstance | InstanceRow):
     """The instance's workflow: from the live cache when its version matches, else deserialized."""
     model = definitions.model_for(services, db, row.definition_id)
@@ -389,9 +179,6 @@ def restore(services: Services, db: Session | Connection, row: ProcessInstance |
         workflow = services.serializer.loads(state, model.spec, model.subprocess_specs)
         workflow.script_engine = services.script_engine
     return workflow, model
-
-
-Actor = UserView | str | None
 
 
 def actor_of(conn: Connection, actor: Actor) -> UserView:
