@@ -32,6 +32,9 @@ def test_engine_part(tmp_path):
     assert engine["sqlite_floor_per_s"] > 0 and 0 < engine["sqlite_ceiling_with_json_ratio"] < engine[
         "sqlite_ceiling_ratio"] < 1
     assert "clientflow persisted, sqlite" in output and "bare sqlite3, the same rows" in output
+    sandbox = engine["sandbox"]
+    assert sandbox["isolated_scripts_per_s"] > 0 and sandbox["fast_path_conditions_per_s"] > 0
+    assert "Sandbox: scripts" in output
 
 
 @pytest.mark.slow

@@ -71,6 +71,7 @@ def bench(quick, postgres_url, output, only, instances, redis_url):
     if "engine" in parts:
         results["engine"] = bench_engine(quick, url, progress=lambda m: click.echo(f"... {m}", err=True))
         click.echo("\n".join(_engine_table(results["engine"])))
+        results["engine"]["sandbox"] = _bench_sandbox(quick)
     if "timers" in parts:
         results["timers"] = _bench_timers(quick)
     if parts & {"web", "scaleout"}:
@@ -80,6 +81,19 @@ def bench(quick, postgres_url, output, only, instances, redis_url):
                                  progress=lambda m: click.echo(f"... {m}", err=True)))
     output.write_text(json.dumps(results, indent=2))
     click.echo(f"results written to {output}")
+
+
+def _bench_sandbox(quick: bool) -> dict:
+    """What isolating scripts costs: a small script in-process vs in a sandbox process, and conditions on the
+    in-process fast path vs forced through the sandbox (engine/core/sandbox.py)."""
+    from engine.core.scripts import bench_scripts
+
+    result = bench_scripts(300 if quick else 3000)
+    click.echo("Sandbox: scripts {in_process_scripts_per_s:,.0f}/s in-process, {isolated_scripts_per_s:,.0f}/s "
+               "isolated ({:.0%}); conditions {fast_path_conditions_per_s:,.0f}/s on the fast path, "
+               "{isolated_conditions_per_s:,.0f}/s isolated".format(
+                   result["isolated_scripts_per_s"] / result["in_process_scripts_per_s"], **result))
+    return result
 
 
 def _bench_timers(quick: bool) -> dict:
