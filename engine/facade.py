@@ -29,6 +29,7 @@ from engine.handoffs import Handoffs
 from engine.results import DeployResult, InstanceDetail, InstanceView, ProcessView, TaskView, TimerView
 from engine.sla import actions as sla_actions
 from engine.sla import agreements as sla_agreements
+from engine.sla import panel as sla_reads
 from engine.sla.service import SlaService
 from engine.uses.casework import CaseworkUses
 from engine.uses.notifications import NotificationUses
@@ -240,6 +241,11 @@ class Engine(CaseworkUses, NotificationUses, StudioUses):
     def client_replied(self, instance_id: int, by: str, note: str = "") -> InstanceView:
         """End the hold: clocks resume and timers get back the business time they had left."""
         return sla_actions.release(self.services, self.sla, instance_id, self.user(by), note)
+
+    def sla_panel(self, instance_id: int) -> sla_reads.SlaPanel:
+        """A case's SLA clocks seen now (due, business time used, minutes over) and its SLA event log."""
+        with self.read_session() as session:
+            return sla_reads.panel(session.connection(), self.sla.calendars, instance_id, self.clock.now())
 
     def tick_slas(self, now: datetime | None = None, limit: int = 500) -> int:
         """Record breaches and ladder moves that fell due without a save (the sweeper calls it each minute)."""

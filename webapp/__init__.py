@@ -67,6 +67,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(client_views.bp)
     from webapp.web.views import documents as document_views  # uploaded case documents (engine/clients)
     app.register_blueprint(document_views.bp)
+    from webapp.web.views import sla as sla_views  # a case's SLA actions (engine/sla)
+    app.register_blueprint(sla_views.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: nothing for a forged cross-site request to ride on
     app.register_blueprint(api.bp)
     from webapp.web import engine_rest  # Camunda 7's REST shape for workers (docs/camunda-migration.md)

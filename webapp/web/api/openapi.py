@@ -99,6 +99,12 @@ SCHEMAS: dict[str, Any] = {
                        "kind": {"type": "string"}, "element_id": _nullable("string"),
                        "task_id": _nullable("string"), "detail": {"type": "object"}}},
 }
+SCHEMAS["SlaEvent"] = {
+    "type": "object", "required": ["instance_id", "kind", "target", "at", "state", "due", "reason", "detail"],
+    "properties": {"instance_id": {"type": "integer"}, "kind": {"type": "string"}, "target": {"type": "string"},
+                   "at": {"type": "string", "format": "date-time"}, "state": {"type": "string"}, "due": DATE,
+                   "used_minutes": {"type": "integer"}, "over_minutes": {"type": "integer"},
+                   "reason": _nullable("string"), "detail": {"type": "object"}}}
 SCHEMAS["InstanceDetail"] = {
     "allOf": [_ref("Instance"), {
         "type": "object",
@@ -158,6 +164,18 @@ def paths() -> dict[str, Any]:
                                                       "(Admin, Supervisor, Manager)",
             "parameters": [instance_id], "requestBody": _body(DATA_BODY),
             "responses": {"200": _json(_ref("Instance"), "The instance after the retry"),
+                          **_errors(400, 401, 403, 404, 409)}}},
+        "/instances/{instance_id}/escalate": {"post": {
+            "operationId": "escalateInstance",
+            "summary": "Escalate now: refer the case to the next level of a target's SLA ladder, with a reason "
+                       "(staff of the case's open lanes, Supervisor, Manager, Admin; scope `work`)",
+            "parameters": [instance_id],
+            "requestBody": _body({"type": "object", "required": ["reason"], "properties": {
+                "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+                "target": {"type": "string", "default": "resolve",
+                           "enum": ["acknowledge", "first_response", "next_update", "resolve"]}}}, required=True),
+            "responses": {"200": _json(_ref("SlaEvent"), "The SLA event recorded (kind `warned`, reason "
+                                                         "`referral: ...`, detail.level and detail.deadline)"),
                           **_errors(400, 401, 403, 404, 409)}}},
         "/tasks": {"get": {
             "operationId": "listTasks", "summary": "Open tasks the token's user may work on, soonest due first",

@@ -12,6 +12,7 @@ from webapp.web.auth import INSTANCE_MANAGERS, require_login, role_required
 from webapp.web.views.casework import comments, mail_log, sees_personal
 from webapp.web.views.forms import ActionForm, CancelForm
 from webapp.web.views.inbox import due_window, page_args
+from webapp.web.views.sla import may_act
 from webapp.web.views.tasks import attach_errors, task_data, validate
 
 bp = Blueprint("instances", __name__)
@@ -65,6 +66,8 @@ def show(instance_id: int):
                            may_manage=current_user.may_manage_instances,
                            mails=mail_log(instance_id), comments=comments(instance_id),
                            may_comment=sees_personal(instance_id), names=get_engine().element_names(instance_id),
+                           sla=get_engine().sla_panel(instance_id), on_hold=detail.data.get("sla_hold"),
+                           may_act_sla=detail.instance.status == "running" and may_act(current_user.view, instance_id),
                            fields=get_engine().correctable_fields(instance_id)
                            if current_user.may_manage_instances and detail.instance.status in ("running", "error")
                            else [])
