@@ -231,6 +231,8 @@ _CORRECTABLE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskSta
 
 
 def retry(services: Services, instance_id: int, data: dict[str, Any], actor: UserView) -> InstanceView:
+    check_sizes(services, data)  # data given to a failed task is bounded like a form's
+
     def act(work: Work) -> None:
         if work.row.status != "error":
             raise InstanceNotRunning(f"instance {instance_id} is {work.row.status}, not in error")

@@ -13,7 +13,7 @@ import stat
 import zipfile
 from pathlib import PurePosixPath
 
-from engine.core.bundle import FORM_SUFFIXES, MAX_FILE_BYTES, MODEL_SUFFIXES, parse_xml
+from engine.core.bundle import FORM_SUFFIXES, MAX_FILE_BYTES, MODEL_SUFFIXES, bundle_name, parse_xml
 from engine.errors import InvalidInput, InvalidModel
 
 SUFFIXES = MODEL_SUFFIXES + FORM_SUFFIXES
@@ -24,13 +24,16 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$")
 
 
 def check_name(name: str) -> str:
-    """A bundle file name: one plain name with an expected suffix (raises `InvalidModel`)."""
+    """A bundle file name: one plain name with an expected suffix, as the bundle names it (`x.bpmn20.xml` and
+    `x.dmn11.xml`, the Camunda/Flowable/Activiti convention, become `x.bpmn` and `x.dmn`); raises `InvalidModel`."""
     if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
         raise InvalidModel("file names may hold only letters, digits, spaces, '.', '_' and '-' (no folders)",
                            file=str(name)[:120])
-    if not name.lower().endswith(SUFFIXES):
-        raise InvalidModel(f"only {', '.join(SUFFIXES)} files belong in a process bundle", file=name)
-    return name
+    canonical = bundle_name(name)
+    if canonical is None:
+        raise InvalidModel(f"only {', '.join(SUFFIXES)} files belong in a process bundle (.bpmn20.xml and "
+                           ".dmn11.xml count as .bpmn and .dmn)", file=name)
+    return canonical
 
 
 def check_files(files: dict[str, str]) -> dict[str, str]:
@@ -40,8 +43,13 @@ def check_files(files: dict[str, str]) -> dict[str, str]:
     if len(files) > MAX_FILES:
         raise InvalidModel(f"a bundle holds at most {MAX_FILES} files")
     total = 0
-    for name, text in files.items():
-        check_name(name)
+    renamed: dict[str, str] = {}
+    for given, text in files.items():
+        name = check_name(given)
+        if name in renamed:
+            raise InvalidModel(f"two files of the bundle are both named {name} once their suffixes are read",
+                               file=given)
+        renamed[name] = text
         if not isinstance(text, str):
             raise InvalidModel("file content must be text", file=name)
         size = len(text.encode("utf-8"))
@@ -57,9 +65,9 @@ def check_files(files: dict[str, str]) -> dict[str, str]:
                 raise InvalidModel(f"invalid JSON: {err.msg}", file=name, line=err.lineno) from err
     if total > MAX_BUNDLE_BYTES:
         raise InvalidModel(f"the bundle is larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MB")
-    if not any(name.lower().endswith(".bpmn") for name in files):
+    if not any(name.lower().endswith(".bpmn") for name in renamed):
         raise InvalidModel("the bundle holds no .bpmn file")
-    return dict(files)
+    return renamed
 
 
 def read_upload(filename: str, data: bytes) -> dict[str, str]:
@@ -69,9 +77,10 @@ def read_upload(filename: str, data: bytes) -> dict[str, str]:
     name = PurePosixPath((filename or "").replace("\\", "/")).name
     if name.lower().endswith(".zip"):
         return check_files(_read_zip(name, data))
-    if name.lower().endswith(".bpmn"):
+    if name.lower().endswith((".bpmn", ".bpmn20.xml")):
         return check_files({check_name(name): _text(name, data)})
-    raise InvalidModel("upload a .bpmn file or a .zip holding .bpmn, .dmn and .json files", file=name or None)
+    raise InvalidModel("upload a .bpmn file or a .zip holding .bpmn, .dmn and .json files (.bpmn20.xml counts as "
+                       ".bpmn)", file=name or None)
 
 
 def _read_zip(archive: str, data: bytes) -> dict[str, str]:

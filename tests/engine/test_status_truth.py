@@ -142,3 +142,16 @@ def test_a_value_over_the_field_limit_is_refused_and_nothing_starts(engine):
     with pytest.raises(InvalidInput, match=r"notes: the value is .* bytes, over the 262,144-byte limit"):
         engine.start("waiting", {"notes": "x" * 300_000})
     assert engine.list_instances() == []
+
+
+def test_retry_data_over_the_field_limit_is_refused_and_the_instance_stays_in_error(engine):
+    body = START + '''<bpmn:scriptTask id="split" name="Split"><bpmn:incoming>f1</bpmn:incoming>
+    <bpmn:outgoing>f9</bpmn:outgoing><bpmn:script>share = total / parts</bpmn:script></bpmn:scriptTask>
+    ''' + END + flows(("f1", "s", "split"), ("f9", "split", "e"))
+    engine.deploy_files({"divide.bpmn": model("divide", body)}, "divide")
+    instance = engine.start("divide", {"total": 10, "parts": 0})
+    assert instance.status == "error"
+    with pytest.raises(InvalidInput, match=r"parts: the value is .* bytes, over the 262,144-byte limit"):
+        engine.retry(instance.id, {"parts": "9" * 300_000})
+    assert engine.instance(instance.id).status == "error"
+    assert engine.retry(instance.id, {"parts": 2}).status == "completed"
