@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from engine.clients import records
 from engine.clients.models import Client, ClientCase
 from engine.core import audit
-from engine.core.bundle import BPMN_NS, SPIFF_NS, parse_xml
 from engine.core.db.models import ProcessInstance
 from engine.errors import InstanceNotFound, InvalidClientData, InvalidInput
 
@@ -63,17 +62,8 @@ def binding(model) -> str | None:
 
 
 def _read_binding(model) -> str | None:
-    for name, text in sorted(model.files.items()):
-        if not name.endswith(".bpmn"):
-            continue
-        for process in parse_xml(text, name).iter(f"{{{BPMN_NS}}}process"):
-            if process.get("id") != model.process_id:
-                continue
-            for prop in process.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/"
-                                         f"{{{SPIFF_NS}}}property"):
-                if prop.get("name") == BINDING_PROPERTY and prop.get("value") in BINDINGS:
-                    return prop.get("value")
-    return None
+    value = model.properties.get(BINDING_PROPERTY)  # the process element's own properties (engine/core/bundle.py)
+    return value if value in BINDINGS else None
 
 
 def record_values(data: dict[str, Any], only: set[str] | None = None) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
-from engine.core.bundle import BPMN_NS, SPIFF_NS, parse_xml
 from engine.core.tasks import properties
 from engine.core.users import ADMIN_ROLE, UserView
 from engine.forms.schema import personal_fields, properties_of
@@ -122,17 +121,7 @@ def _lanes(model) -> tuple[str, ...]:
 
 
 def _purpose(model) -> str | None:
-    for name, text in sorted(model.files.items()):
-        if not name.endswith(".bpmn"):
-            continue
-        for process in parse_xml(text, name).iter(f"{{{BPMN_NS}}}process"):
-            if process.get("id") != model.process_id:
-                continue
-            for prop in process.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/"
-                                         f"{{{SPIFF_NS}}}property"):
-                if prop.get("name") == PURPOSE_PROPERTY and (prop.get("value") or "").strip():
-                    return prop.get("value").strip()
-    return None
+    return (model.properties.get(PURPOSE_PROPERTY) or "").strip() or None
 
 
 # -- least privilege ----------------------------------------------------------------------------------------
