@@ -247,6 +247,11 @@ class Engine(CaseworkUses, NotificationUses, StudioUses):
         with self.read_session() as session:
             return sla_reads.panel(session.connection(), self.sla.calendars, instance_id, self.clock.now())
 
+    def sla_badges(self, instance_ids) -> dict[int, sla_reads.SlaBadge]:
+        """The inbox's SLA cell for each listed case (breached minutes, escalated, paused, next due), one query."""
+        with self.read_session() as session:
+            return sla_reads.badges(session.connection(), self.sla.calendars, instance_ids, self.clock.now())
+
     def tick_slas(self, now: datetime | None = None, limit: int = 500) -> int:
         """Record breaches and ladder moves that fell due without a save (the sweeper calls it each minute)."""
         return sla_actions.tick(self.services, self.sla, now or self.clock.now(), limit)

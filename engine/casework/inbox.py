@@ -11,6 +11,7 @@ from engine.core import tasks
 from engine.core.db.models import ProcessInstance
 from engine.core.users import UserView
 from engine.errors import InvalidInput
+from engine.sla import store as sla_store
 
 HUMAN = tasks.HUMAN
 VIEWS = ("mine", "group", "team")
@@ -29,8 +30,14 @@ class InboxQuery:
     process_key: str | None = None
     due_before: datetime | None = None
     due_after: datetime | None = None
+    sla: str | None = None  # overdue, breached, escalated or paused: cases with such an SLA clock at `now`
+    now: datetime | None = None
 
     def __post_init__(self) -> None:
+        if self.sla is not None and self.sla not in sla_store.SLA_FILTERS:
+            raise InvalidInput(f"sla must be one of: {', '.join(sla_store.SLA_FILTERS)}")
+        if self.sla is not None and self.now is None:
+            raise InvalidInput("an SLA filter needs the time it is judged at (now)")
         if self.view not in VIEWS:
             raise InvalidInput(f"view must be one of: {', '.join(VIEWS)}")
         if self.sort not in SORTS:
@@ -62,6 +69,8 @@ def statement(query: InboxQuery, user: UserView, team_lanes: list[str | None]):
         stmt = stmt.where(or_(*lanes) if lanes else false())
     else:
         stmt = tasks.query(user=user, mine=query.view == "mine", **filters)
+    if query.sla:
+        stmt = stmt.where(sla_store.instance_filter(query.sla, query.now, HUMAN.c.instance_id))
     text = (query.q or "").strip()
     if text:
         pattern = f"%{escape_like(text.lower())}%"

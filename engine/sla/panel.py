@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from . import store
 from .calendar import BusinessCalendar
-from .clocks import Clock
+from .clocks import BREACHED, PAUSED, RUNNING, Clock
 from .durations import format_iso
 from .models import SlaClock
 
@@ -67,6 +67,56 @@ class SlaPanel:
         return {"clocks": [c.as_dict() for c in self.clocks], "events": [e.as_dict() for e in self.events]}
 
 
+@dataclass(frozen=True)
+class SlaBadge:
+    """A case's SLA in one inbox cell: minutes over its most overdue target, escalated, paused, and the next due
+    time of a running clock with the business time left to it."""
+
+    instance_id: int
+    over_minutes: int = 0
+    escalated: bool = False
+    paused_reason: str | None = None
+    due_at: datetime | None = None
+    remaining: timedelta | None = None
+    target: str | None = None
+
+    @property
+    def breached(self) -> bool:
+        return self.over_minutes > 0
+
+    @property
+    def over_text(self) -> str:
+        """"3 h", "45 min", "2 h 5 min": minutes over target in business time."""
+        hours, minutes = divmod(self.over_minutes, 60)
+        return " ".join(filter(None, (f"{hours} h" if hours else "", f"{minutes} min" if minutes else "")))
+
+
+def badges(conn, calendars: Mapping[str, BusinessCalendar], instance_ids, now: datetime) -> dict[int, SlaBadge]:
+    """Each listed instance's SLA badge, from one query over their clock rows (instances without clocks: none)."""
+    grouped: dict[int, list] = {}
+    for row in store.rows_of(conn, instance_ids):
+        grouped.setdefault(row.instance_id, []).append(row)
+    result = {}
+    for instance_id, rows in grouped.items():
+        over, escalated, paused, next_due = 0, False, None, None
+        for row in rows:
+            clock = Clock.from_dict(row.clock, calendars)
+            if clock.state not in (RUNNING, PAUSED, BREACHED):
+                continue
+            status = clock.status(now)
+            over = max(over, status.overdue_minutes if status.breached else 0)
+            if clock.state == BREACHED:
+                continue
+            escalated = escalated or row.escalated
+            if clock.state == PAUSED:
+                paused = paused or status.paused_reason or "paused"
+            elif not status.breached and (next_due is None or status.due < next_due[0]):
+                next_due = (status.due, status.remaining, clock.target.name)
+        due_at, remaining, target = next_due or (None, None, None)
+        result[instance_id] = SlaBadge(instance_id, over, escalated, paused, due_at, remaining, target)
+    return result
+
+
 def panel(conn, calendars: Mapping[str, BusinessCalendar], instance_id: int, now: datetime) -> SlaPanel:
     """The instance's clocks (in target order) seen at `now`, and its SLA events oldest first."""
     rows = conn.execute(select(CLOCK.c.clock, CLOCK.c.level, CLOCK.c.escalated)
@@ -85,4 +135,4 @@ def panel(conn, calendars: Mapping[str, BusinessCalendar], instance_id: int, now
     return SlaPanel(clocks, events)
 
 
-__all__ = ["ClockView", "SlaEventView", "SlaPanel", "panel"]
+__all__ = ["ClockView", "SlaBadge", "SlaEventView", "SlaPanel", "badges", "panel"]

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, select, true, update
 
 from .calendar import BusinessCalendar
 from .clocks import PAUSED, RUNNING, Clock, ClockEvent
@@ -76,6 +76,30 @@ def open_due_before(conn, when: datetime, limit: int = 500) -> list[int]:
                                                                              CLOCK.c.due_at <= when)
                         .order_by(CLOCK.c.updated_at).limit(limit)).all()
     return list(dict.fromkeys(row.instance_id for row in rows))
+
+
+SLA_FILTERS = ("overdue", "breached", "escalated", "paused")
+
+
+def instance_filter(kind: str, now: datetime, instance_id_column):
+    """A where-clause: the instance in `instance_id_column` has a clock that is `kind` at `now`.
+
+    overdue: a running clock past its due time; breached: a breach recorded (running or stopped late);
+    escalated: the ladder moved past its first level; paused: a clock on hold."""
+    condition = {"overdue": (CLOCK.c.state == RUNNING) & (CLOCK.c.due_at <= now),
+                 "breached": CLOCK.c.breached == true(),
+                 "escalated": (CLOCK.c.escalated == true()) & CLOCK.c.state.in_((RUNNING, PAUSED)),
+                 "paused": CLOCK.c.state == PAUSED}[kind]
+    return exists().where(CLOCK.c.instance_id == instance_id_column, condition)
+
+
+def rows_of(conn, instance_ids: Iterable[int]) -> list:
+    """The clock rows of several instances, in one query."""
+    ids = sorted(set(instance_ids))
+    if not ids:
+        return []
+    return conn.execute(select(CLOCK.c.instance_id, CLOCK.c.clock, CLOCK.c.level, CLOCK.c.escalated,
+                               CLOCK.c.breached).where(CLOCK.c.instance_id.in_(ids)).order_by(CLOCK.c.id)).all()
 
 
 def events_of(conn, instance_id: int) -> list:

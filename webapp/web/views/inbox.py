@@ -18,6 +18,8 @@ bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 require_login(bp)
 
 DUE_FILTERS = ("overdue", "soon")
+SLA_FILTERS = {"overdue": "Past an SLA target", "breached": "SLA breached", "escalated": "Escalated",
+               "paused": "Paused (waiting on client)"}
 SORTS = {"due": "Due date, soonest first", "-due": "Due date, latest first", "waiting": "Waiting longest",
          "process": "Process"}
 # Beyond this page the offset no longer fits the database's integers (and no inbox is that long).
@@ -67,7 +69,8 @@ def inbox_query(supervisor: bool) -> InboxQuery:
     due = args.get("due") if args.get("due") in DUE_FILTERS else None
     return InboxQuery(view=view, q=(args.get("q") or "").strip()[:100] or None,
                       sort=args.get("sort") if args.get("sort") in SORTS else "due",
-                      process_key=args.get("process") or None, **due_filter(due))
+                      process_key=args.get("process") or None, **due_filter(due),
+                      sla=args.get("sla") if args.get("sla") in SLA_FILTERS else None, now=due_window()[0])
 
 
 @bp.get("/")
@@ -84,7 +87,8 @@ def index():
                            else None, sorts=SORTS, supervisor=supervisor, processes=engine.processes(), now=now,
                            soon=soon, saved=engine.saved_views(current_user.username),
                            assignees=engine.assignable_users(lanes) if query.view == "team" and tasks else [],
-                           action_form=ActionForm())
+                           action_form=ActionForm(), sla_filters=SLA_FILTERS,
+                           sla=engine.sla_badges([t.instance_id for t in tasks[:size]]))
 
 
 def back_to_inbox():
