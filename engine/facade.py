@@ -30,6 +30,7 @@ from engine.results import DeployResult, InstanceDetail, InstanceView, ProcessVi
 from engine.sla import actions as sla_actions
 from engine.sla import agreements as sla_agreements
 from engine.sla import panel as sla_reads
+from engine.sla import promise as sla_promise
 from engine.sla.service import SlaService
 from engine.uses.casework import CaseworkUses
 from engine.uses.notifications import NotificationUses
@@ -251,6 +252,11 @@ class Engine(CaseworkUses, NotificationUses, StudioUses):
         """The inbox's SLA cell for each listed case (breached minutes, escalated, paused, next due), one query."""
         with self.read_session() as session:
             return sla_reads.badges(session.connection(), self.sla.calendars, instance_ids, self.clock.now())
+
+    def client_promise(self, instance_id: int) -> sla_promise.ClientPromise:
+        """When the client will hear from us: the earliest due of the case's running client-facing clocks."""
+        with self.read_session() as session:
+            return sla_promise.promise(session.connection(), self.sla.calendars, instance_id, self.clock.now())
 
     def tick_slas(self, now: datetime | None = None, limit: int = 500) -> int:
         """Record breaches and ladder moves that fell due without a save (the sweeper calls it each minute)."""

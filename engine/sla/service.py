@@ -19,6 +19,7 @@ from .durations import parse_duration
 from .errors import DurationError, SlaConfigError
 from .escalation import BREACH, ESCALATION, record, refer_upward, schedule
 from .policies import targets_for
+from .promise import OfficeHours, office_hours
 
 SLA_PROPERTY = "slaPolicyFilename"
 # Audit kinds whose element completed (a milestone that meets or reopens a target).
@@ -57,6 +58,12 @@ class SlaService:
             return due(self.calendars[calendar], start_at, parse_duration(duration))
         except DurationError as error:
             raise InvalidInput(f"duration: {error}") from None
+
+    def office_hours(self, calendar: str, at: datetime) -> OfficeHours:
+        """Whether `calendar` is open at `at`, why it is closed today (holiday, closure) and when it opens next."""
+        if calendar not in self.calendars:
+            raise InvalidInput(f"unknown calendar {calendar!r}; known: {', '.join(sorted(self.calendars))}")
+        return office_hours(self.calendars[calendar], at)
 
     def calendar_list(self) -> list[dict]:
         """The known calendars as plain data (name, zone, weekly hours, holidays, business day), by name."""

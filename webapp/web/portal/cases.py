@@ -14,6 +14,7 @@ from webapp.extensions import get_engine
 from webapp.web.portal import limits
 from webapp.web.portal.blueprint import bp
 from webapp.web.portal.forms import WEBSITE, TrackForm, client_fields, client_formdata, intakes, require_contact
+from webapp.web.portal.hours import office_hours
 
 NOT_FOUND = ("We could not find a case with that reference number and e-mail address. Check both and try again; "
              "use the e-mail address you gave us when you contacted us.")
@@ -76,7 +77,7 @@ def received():
 def track():
     form = TrackForm(reference=request.args.get("reference", ""))
     if request.method == "GET":
-        return render_template("portal/track.html", form=form)
+        return render_template("portal/track.html", form=form, office=office_hours())
     limits.check("track", limits.client_address())
     if not form.validate():
         return render_template("portal/track.html", form=form), 422
@@ -84,7 +85,8 @@ def track():
     found = portal.find(get_engine(), form.reference.data)
     if not _belongs_to(found, form.email.data):
         return render_template("portal/track.html", form=form, problem=NOT_FOUND), 404
-    return render_template("portal/status.html", case=found[1])
+    return render_template("portal/status.html", case=found[1], office=office_hours(),
+                           promise=get_engine().client_promise(found[0].instance_id) if found[1].is_open else None)
 
 
 def _digest(email: str | None) -> bytes:
