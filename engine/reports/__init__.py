@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
-from engine.reports import tables
+from engine.reports import sla, tables
 from engine.reports.filters import Filters, parse_filters, parse_month
 from engine.reports.milestones import MILESTONES, PROCESS_MILESTONES, milestone_map
 from engine.reports.tables import Context, Table
@@ -38,6 +38,8 @@ TABLES: dict[str, tuple[str, tuple[str, ...], Callable[[Context], list[tuple]]]]
                    ("measure", "cases", "waiting_now", "median_hours", "p90_hours"), tables.onboarding),
     "wip": ("Work in progress per lane (now)", ("lane", "open_tasks", "unclaimed", "overdue", "oldest_hours"),
             tables.wip),
+    "sla_targets": ("SLA attainment and minutes over target, per target, priority and category (business time)",
+                    sla.COLUMNS, sla.sla_targets),
 }
 
 Overrides = Mapping[str, Mapping[str, tuple[str, ...]]] | None

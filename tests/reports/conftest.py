@@ -81,6 +81,18 @@ class Rows:
             process_key=process_key, element_id=element_id, name=element_id, lane=lane, created_at=created, due_at=due,
             claimed_by=claimed_by))
 
+    def clock(self, instance_id: int, target: str, duration: str, started: datetime,
+              stopped: datetime | None = None) -> None:
+        """An SLA clock row on the 24x7 calendar (engine/sla), stopped (met or breached) when `stopped` is given."""
+        from engine.sla import Target, parse_duration, shipped_calendars, start
+        from engine.sla.models import SlaClock
+
+        clock, _ = start(Target(target, parse_duration(duration), shipped_calendars()["24x7"]), started)
+        if stopped is not None:
+            clock, _ = clock.stop(stopped)
+        self._insert(insert(SlaClock).values(instance_id=instance_id, target=target, state=clock.state,
+                                             due_at=clock.due, clock=clock.to_dict(), updated_at=stopped or started))
+
 
 @pytest.fixture
 def rows(engine):
@@ -113,6 +125,8 @@ def dataset(engine):
     r.event(c4, "script_ran", "escalate_to_supervisor", at(10))
     r.event(c4, "script_ran", "escalate_to_manager", at(11))
     r.task(c4, "supervisor_resolve", "Supervisor", at(10), due=at(11))
+    r.clock(c4, "resolve", "P5D", at(8))                       # running, a day over at NOW (sla_targets)
+    r.clock(c3, "resolve", "P5D", at(2), stopped=at(8))         # stopped a day late
     c5 = r.instance("complaint_handling", at(-10), at(0, 1), "CMP-5", category="billing", severity="high")
     r.event(c5, "script_ran", "send_acknowledgement", at(-10, 5))
     o1 = r.instance("client_onboarding", at(0), None, "ONB-1")

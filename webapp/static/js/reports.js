@@ -10,6 +10,7 @@
   // The x-axis label of a row: its first column, with the severity for the response-time rows.
   function label(row, columns) {
     if (columns[0] === "measure" && columns[1] === "severity") { return row[0] + " (" + row[1] + ")"; }
+    if (columns[0] === "target") { return row[0] + " (" + row[1] + ", " + row[2] + ")"; }
     return String(row[0]);
   }
 
@@ -24,7 +25,8 @@
     satisfaction_trend: { type: "line", series: ["average_rating"], y: "average (1-5)", min: 1, max: 5 },
     satisfaction_distribution: { type: "bar", series: ["responses"], y: "answers" },
     onboarding: { type: "bar", series: ["median_hours", "p90_hours"], y: "hours" },
-    wip: { type: "bar", series: ["open_tasks", "unclaimed", "overdue"], y: "tasks" }
+    wip: { type: "bar", series: ["open_tasks", "unclaimed", "overdue"], y: "tasks" },
+    sla_targets: { type: "bar", series: ["attainment_pct"], y: "% met", max: 100 }
   };
 
   function draw(canvas) {

@@ -1,0 +1,107 @@
+"""The SLA report: per target, priority and category, attainment % and minutes over target taken from the clocks
+themselves, so the report's breach minutes equal the clock's own figure; and its CSV download."""
+
+import csv
+import io
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine import ManualClock
+from engine.reports import Filters, table
+from tests.processes.flow import PROCESSES
+
+SAST = ZoneInfo("Africa/Johannesburg")
+FEBRUARY = Filters(date(2027, 2, 1), date(2027, 2, 28))
+RESOLVED = {"findings": "The carrier lost the load sheet at the weighbridge.",
+            "resolution": "We refunded the transport fee and changed carrier for your route."}
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(datetime(2027, 2, 1, 9, 0, tzinfo=SAST))  # Monday; no public holiday that month
+
+
+def start(engine, name, category="delivery"):
+    instance = engine.start("complaint_handling", {
+        "client_name": name, "client_email": "client@example.com", "channel": "hotline", "category": category,
+        "description": "The delivery was late."}, by="agent")
+    return instance.id
+
+
+def work(engine, instance_id, element_id, data):
+    [task] = [t for t in engine.tasks(instance_id=instance_id) if t.element_id == element_id]
+    engine.complete(task.id, data, by="agent")
+
+
+@pytest.fixture
+def cases(engine, make_user, clock):
+    """`late`: high, resolved Thursday 10:30, 90 business minutes after its P3D targets; `open`: high, still
+    running and 90 minutes over at the report's now; `quick`: low, resolved on Monday, in time."""
+    make_user("agent", "Customer Care Agent", email="agent@example.com")
+    engine.deploy_each(PROCESSES, by="process-owner")
+    ids = {name: start(engine, name) for name in ("late", "open", "quick")}
+    for name, severity in (("late", "high"), ("open", "high"), ("quick", "low")):
+        work(engine, ids[name], "register", {"severity": severity, "handler_email": "agent@example.com"})
+    clock.advance(hours=2)
+    work(engine, ids["quick"], "investigate", RESOLVED)
+    clock.set(datetime(2027, 2, 4, 10, 30, tzinfo=SAST))
+    work(engine, ids["late"], "investigate", RESOLVED)
+    return ids
+
+
+def rows(engine, clock):
+    with engine.sql_engine.connect() as conn:
+        report = table(conn, "sla_targets", FEBRUARY, clock.now())
+    return {(r[0], r[1], r[2]): dict(zip(report.columns, r, strict=True)) for r in report.rows}
+
+
+def test_breach_minutes_equal_the_clocks_own_figure(engine, cases, clock):
+    clocks = {name: {c.target: c for c in engine.sla_panel(instance_id).clocks}
+              for name, instance_id in cases.items()}
+    assert clocks["late"]["resolve"].state == "breached" and clocks["late"]["resolve"].over_minutes == 90
+    assert clocks["open"]["resolve"].state == "running" and clocks["open"]["resolve"].over_minutes == 90
+    report = rows(engine, clock)
+    high = report[("resolve", "high", "delivery")]
+    assert high["breach_minutes"] == clocks["late"]["resolve"].over_minutes + clocks["open"]["resolve"].over_minutes
+    assert (high["clocks"], high["met"], high["breached"], high["open"], high["attainment_pct"]) == (2, 0, 2, 0, 0.0)
+    low = report[("resolve", "low", "delivery")]
+    assert (low["met"], low["breached"], low["attainment_pct"], low["breach_minutes"]) == (1, 0, 100.0, 0)
+    ack = report[("acknowledge", "high", "delivery")]
+    assert (ack["met"], ack["attainment_pct"], ack["breach_minutes"]) == (2, 100.0, 0)
+    first = [key[0] for key in report]
+    assert first.index("acknowledge") < first.index("first_response") < first.index("resolve")
+    clock.advance(hours=1)  # the running clock's minutes grow with business time; the stopped one's do not
+    assert rows(engine, clock)[("resolve", "high", "delivery")]["breach_minutes"] == 90 + 150
+
+
+def test_the_report_follows_the_filters(engine, cases, clock):
+    with engine.sql_engine.connect() as conn:
+        other = table(conn, "sla_targets", Filters(date(2027, 2, 1), date(2027, 2, 28), category="billing"),
+                      clock.now())
+    assert other.rows == []
+
+
+def test_csv_download(app, engine, cases, make_user):
+    make_user("mia", "Manager")
+    client = app.test_client()
+    assert client.post("/login", data={"username": "mia", "password": "tidal-lantern-orchard-42"}).status_code == 302
+    response = client.get("/reports/sla_targets.csv?from=2027-02-01&to=2027-02-28")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert 'filename="sla_targets_2027-02-01_2027-02-28.csv"' in response.headers["Content-Disposition"]
+    lines = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert lines[0] == ["target", "priority", "category", "clocks", "met", "breached", "open", "attainment_pct",
+                        "breach_minutes"]
+    assert ["resolve", "high", "delivery", "2", "0", "2", "0", "0.0", "180"] in lines
+    page = client.get("/reports/?from=2027-02-01&to=2027-02-28").get_data(as_text=True)
+    assert 'id="table-sla_targets"' in page
+
+
+def test_the_report_over_hand_written_clock_rows(engine, dataset):
+    from tests.reports.conftest import NOW, RANGE
+
+    with engine.sql_engine.connect() as conn:
+        report = table(conn, "sla_targets", RANGE, NOW)
+    assert report.rows == [("resolve", "low", "delivery", 1, 0, 1, 0, 0.0, 1440),      # stopped a day late
+                           ("resolve", "(none)", "billing", 1, 0, 1, 0, 0.0, 1440)]    # still running, a day over
