@@ -6,15 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from . import store
 from .calendar import BusinessCalendar
 from .clocks import BREACHED, PAUSED, RUNNING, Clock
 from .durations import format_iso
-from .models import SlaClock
-
-CLOCK = SlaClock.__table__
 
 
 @dataclass(frozen=True)
@@ -119,10 +114,8 @@ def badges(conn, calendars: Mapping[str, BusinessCalendar], instance_ids, now: d
 
 def panel(conn, calendars: Mapping[str, BusinessCalendar], instance_id: int, now: datetime) -> SlaPanel:
     """The instance's clocks (in target order) seen at `now`, and its SLA events oldest first."""
-    rows = conn.execute(select(CLOCK.c.clock, CLOCK.c.level, CLOCK.c.escalated)
-                        .where(CLOCK.c.instance_id == instance_id).order_by(CLOCK.c.id)).all()
     clocks = []
-    for row in rows:
+    for row in store.rows_of(conn, [instance_id]):
         clock = Clock.from_dict(row.clock, calendars)
         status = clock.status(now)
         clocks.append(ClockView(
