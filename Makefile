@@ -39,7 +39,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 
-test: install browser-deps lint test-sqlite test-postgres
+# The two database passes run side by side (separate databases, Redis databases and browsers); each pass's output
+# is printed whole when it ends, and the target fails if either fails.
+test: install browser-deps lint
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: install
 	CLIENTFLOW_TEST_DATABASE=sqlite $(BIN)/pytest -q
