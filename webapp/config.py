@@ -35,7 +35,7 @@ def from_environment(instance_path: Path) -> dict:
         # Where clients reach the portal, for the signed links in mails (workers have no request to go by).
         "PUBLIC_URL": env.get("CLIENTFLOW_PUBLIC_URL") or None,
         # Timers and notifications on RQ (docs/operations.md): sweep period, job lease, mail retry backoff.
-        "SWEEP_INTERVAL": float(env.get("CLIENTFLOW_SWEEP_INTERVAL", "1")),
+        "SWEEP_INTERVAL": float(env.get("CLIENTFLOW_SWEEP_INTERVAL", "0.5")),
         "JOB_LEASE_SECONDS": float(env.get("CLIENTFLOW_JOB_LEASE_SECONDS", "10")),
         "MAIL_RETRY_INTERVALS": [int(s) for s in env.get("CLIENTFLOW_MAIL_RETRY_INTERVALS", "10,60,300,1800,7200")
                                  .split(",") if s.strip()],

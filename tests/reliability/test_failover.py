@@ -1,4 +1,4 @@
-"""Failover in seconds, with the production lease (10 s) and sweep interval (1 s), not the short test ones.
+"""Failover in seconds, with the production lease (10 s) and sweep interval (0.5 s), not the short test ones.
 
 A worker killed with SIGKILL (the worker alone, not its process group: its RQ scheduler must die with it) leaves
 its timers and its mail in flight to the surviving worker: each timer fires within 2 s of its due time, and the
@@ -21,7 +21,7 @@ from tests.worker.harness import MailRecorder, SmtpServer, free_port, wait_until
 
 pytestmark = pytest.mark.slow
 
-PRODUCTION = {"CLIENTFLOW_JOB_LEASE_SECONDS": "10", "CLIENTFLOW_SWEEP_INTERVAL": "1"}
+PRODUCTION = {"CLIENTFLOW_JOB_LEASE_SECONDS": "10", "CLIENTFLOW_SWEEP_INTERVAL": "0.5"}
 TIMERS = 30
 
 

@@ -34,7 +34,7 @@ NOTIFICATION_JOB_OPTIONS = {"job_timeout": 180, "result_ttl": 300, "failure_ttl"
 
 DEFAULT_LEASE_SECONDS = 10.0
 # A worker's heartbeat key lives this long and is renewed three times as often (webapp/worker/sweeper.py).
-HEARTBEAT_TTL_SECONDS = 1.5
+HEARTBEAT_TTL_SECONDS = 1.0
 QUEUED = "queued"  # the holder of a lease whose job waits in RQ
 # RQ's scheduler works in whole seconds; its job comes this much before the due time and the worker holds the timer
 # for the last stretch (webapp/worker/dispatcher.py), so a timer fires on time to the millisecond, not the second.
@@ -51,7 +51,7 @@ class Settings:
     lease: timedelta = timedelta(seconds=DEFAULT_LEASE_SECONDS)
     timer_lead: timedelta = timedelta(seconds=DEFAULT_TIMER_LEAD_SECONDS)
     mail_retry_intervals: tuple[int, ...] = DEFAULT_MAIL_RETRY_INTERVALS
-    sweep_interval: float = 1.0
+    sweep_interval: float = 0.5
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -60,7 +60,7 @@ class Settings:
         return cls(lease=timedelta(seconds=float(config.get("JOB_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS)),
                    timer_lead=timedelta(seconds=float(DEFAULT_TIMER_LEAD_SECONDS if lead is None else lead)),
                    mail_retry_intervals=tuple(int(i) for i in intervals),
-                   sweep_interval=float(config.get("SWEEP_INTERVAL") or 1.0))
+                   sweep_interval=float(config.get("SWEEP_INTERVAL") or 0.5))
 
     @property
     def max_mail_attempts(self) -> int:
@@ -142,17 +142,23 @@ def take_leases(redis: Redis, kind: str, items: Iterable[tuple[int, datetime]], 
 
 
 def schedule_timers(redis: Redis, timers: Iterable[tuple[int, datetime]], now: datetime, settings: Settings, *,
-                    force: bool = False, lead: timedelta | None = None, takeover: bool = False) -> int:
+                    force: bool = False, lead: timedelta | None = None, takeover: bool = False,
+                    hold: Callable[[int, datetime], bool] | None = None, holder: str = QUEUED) -> int:
     """Enqueue `fire_timer` for each (timer id, due) whose lease we get: `lead` (default: the settings') before
-    its due time, or now if that has passed."""
+    its due time, or now if that has passed. With `hold` (a worker's dispatcher), the timers are held by this worker
+    instead, under a lease naming `holder`: a burst taken over from a dead worker then fires on the dispatcher's
+    threads at once, rather than one queued job after another."""
     lead = settings.timer_lead if lead is None else lead
     timers = list(timers)
     queue = Queue(TIMER_QUEUE, connection=redis)
     taken = take_leases(redis, "timer", [(i, max(due, now) + settings.lease) for i, due in timers], now, force=force,
-                        takeover=takeover)
+                        takeover=takeover, holder=holder if hold else QUEUED)
     count = 0
     for (timer_id, due), ours in zip(timers, taken, strict=True):
         if not ours:
+            continue
+        if hold is not None and hold(timer_id, due):
+            count += 1
             continue
         if due - lead <= now:
             queue.enqueue(TIMER_JOB, timer_id, **TIMER_JOB_OPTIONS)

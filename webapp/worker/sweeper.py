@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from engine.core.outbox import SENDING_HOLD
 from redis import Redis
@@ -49,7 +49,8 @@ class SweepResult:
     notifications: int
 
 
-def sweep(engine, redis: Redis, settings: Settings, holder: str = "sweeper") -> SweepResult:
+def sweep(engine, redis: Redis, settings: Settings, holder: str = "sweeper",
+          hold: Callable[[int, datetime], bool] | None = None) -> SweepResult:
     """Schedule every timer and notification due before the next sweep whose lease is free or held by a dead
     worker, and take over mails a dead worker was sending; returns the counts."""
     now = engine.clock.now()
@@ -58,7 +59,8 @@ def sweep(engine, redis: Redis, settings: Settings, holder: str = "sweeper") -> 
     # whose lock a killed worker's scheduler may still hold for a minute.
     ahead = settings.timer_lead + timedelta(seconds=settings.sweep_interval + 1)
     timers = [(t.id, t.due_at) for t in engine.due_timers(now + ahead, limit=BATCH)]
-    scheduled_timers = schedule_timers(redis, timers, now, settings, lead=ahead, takeover=True)
+    scheduled_timers = schedule_timers(redis, timers, now, settings, lead=ahead, takeover=True, hold=hold,
+                                       holder=holder)
     notifications = engine.due_notifications(now + ahead, limit=BATCH)
     scheduled_mails = schedule_notifications(redis, notifications, now, settings, takeover=True)
     orphans = take_from_dead(redis, "notification", engine.notifications_in_flight(limit=BATCH),
@@ -110,7 +112,8 @@ class Sweeper(threading.Thread):
             if take_turn and not context.redis.set(SWEEP_LOCK, context.name, nx=True,
                                                    px=max(100, int(self.settings.sweep_interval * 900))):
                 return None
-            result = sweep(context.engine, context.redis, self.settings, holder=context.name)
+            hold = context.dispatcher.hold if context.dispatcher is not None else None
+            result = sweep(context.engine, context.redis, self.settings, holder=context.name, hold=hold)
         except Exception:  # noqa: BLE001 - a sweeper that dies silently would be worse than one that logs and retries
             log.exception("sweep failed; trying again in %ss", self.settings.sweep_interval)
             return None
