@@ -46,3 +46,16 @@ def bearer_headers(engine, username: str) -> dict[str, str]:
     with engine.write_session.begin() as session:
         token, _ = create_token(session, username, "test", now=engine.clock.now(), scopes=SCOPES)
     return {"Authorization": f"Bearer {token}"}
+
+
+def give_capture_a_form(bundle: Path, form: dict) -> None:
+    """Put `form` on the first task ("Capture order") of the order model copied to `bundle`."""
+    import json
+
+    (bundle / "order_form.json").write_text(json.dumps(form))
+    bpmn = bundle / "order.bpmn"
+    bpmn.write_text(bpmn.read_text().replace(
+        '<bpmn:userTask id="capture" name="Capture order">',
+        '<bpmn:userTask id="capture" name="Capture order"><bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="formJsonSchemaFilename" value="order_form.json" />'
+        '</spiffworkflow:properties></bpmn:extensionElements>'))

@@ -1,8 +1,9 @@
 """A manager corrects a failed case's data and retries it from the incident list; the console fits a phone."""
 
-import json
 
 import pytest
+
+from tests.support import give_capture_a_form
 
 from .test_team import WIDE
 
@@ -15,13 +16,7 @@ FORM = {"type": "object", "properties": {"amount": {"type": "integer", "title": 
 def incident(make_user, engine, order_bundle):
     make_user("alice", "Agent")
     make_user("sam", "Manager")
-    (order_bundle / "order_form.json").write_text(json.dumps(FORM))
-    bpmn = order_bundle / "order.bpmn"
-    bpmn.write_text(bpmn.read_text().replace(
-        '<bpmn:userTask id="capture" name="Capture order">',
-        '<bpmn:userTask id="capture" name="Capture order"><bpmn:extensionElements><spiffworkflow:properties>'
-        '<spiffworkflow:property name="formJsonSchemaFilename" value="order_form.json" />'
-        '</spiffworkflow:properties></bpmn:extensionElements>'))
+    give_capture_a_form(order_bundle, FORM)
     engine.deploy(order_bundle, by="sam")
     instance = engine.start("order", {"customer_name": "ACME"}, by="alice")
     engine.complete(engine.tasks(instance_id=instance.id)[0].id, {}, by="alice")  # the score script fails

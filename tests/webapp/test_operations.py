@@ -1,8 +1,9 @@
 """The operations console: incidents with retry and cancel (one by one or in bulk), corrections of case data."""
 
-import json
 
 import pytest
+
+from tests.support import give_capture_a_form
 
 FORM = {"type": "object", "properties": {"amount": {"type": "integer", "title": "Order amount", "minimum": 1},
                                          "note": {"type": "string", "title": "Note", "maxLength": 20}}}
@@ -11,13 +12,7 @@ FORM = {"type": "object", "properties": {"amount": {"type": "integer", "title": 
 @pytest.fixture
 def failing(engine, order_bundle):
     """The order model with a form on its first task; completed without an amount, its score script fails."""
-    (order_bundle / "order_form.json").write_text(json.dumps(FORM))
-    bpmn = order_bundle / "order.bpmn"
-    bpmn.write_text(bpmn.read_text().replace(
-        '<bpmn:userTask id="capture" name="Capture order">',
-        '<bpmn:userTask id="capture" name="Capture order"><bpmn:extensionElements><spiffworkflow:properties>'
-        '<spiffworkflow:property name="formJsonSchemaFilename" value="order_form.json" />'
-        '</spiffworkflow:properties></bpmn:extensionElements>'))
+    give_capture_a_form(order_bundle, FORM)
     engine.deploy(order_bundle, by="root")
 
     def fail():
