@@ -24,6 +24,7 @@ from uuid import uuid4
 
 from flask import Flask
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from rq import exceptions as rq_exceptions
 from rq.scheduler import RQScheduler
@@ -201,5 +202,8 @@ def run_worker(app: Flask, redis_url: str, queue_names: Sequence[str] = QUEUES, 
         if held:  # back to RQ's scheduler, rather than waiting for their leases to run out
             schedule_timers(redis, held, context.engine.clock.now(), context.settings, force=True,
                             lead=timedelta(0))
-        redis.delete(alive_key(name))
+        try:
+            redis.delete(alive_key(name))  # others need not wait out the heartbeat to know this worker is gone
+        except RedisError:
+            log.info("could not clear this worker's heartbeat; it runs out within a second")
         install(previous)
