@@ -12,6 +12,10 @@ from .clocks import BREACHED, PAUSED, RUNNING, Clock
 from .durations import format_iso
 
 
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 @dataclass(frozen=True)
 class ClockView:
     """A target's clock at `now`: `used` and `remaining` are in the target's own time (business time)."""
@@ -30,7 +34,8 @@ class ClockView:
     paused_reason: str | None
 
     def as_dict(self) -> dict:
-        return {"target": self.target, "state": self.state, "due_at": self.due_at, "used": format_iso(0, self.used),
+        return {"target": self.target, "state": self.state, "due_at": _iso(self.due_at),
+                "used": format_iso(0, self.used),
                 "used_minutes": int(self.used.total_seconds() // 60), "remaining": format_iso(0, self.remaining),
                 "over_minutes": self.over_minutes, "overdue": self.overdue, "duration": self.duration,
                 "calendar": self.calendar, "level": self.level, "escalated": self.escalated,
@@ -50,7 +55,7 @@ class SlaEventView:
     actor: str | None
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {**self.__dict__, "at": _iso(self.at), "due_at": _iso(self.due_at)}
 
 
 @dataclass(frozen=True)

@@ -112,3 +112,47 @@ def test_the_openapi_document_describes_escalate(client):
     operation = spec["paths"]["/instances/{instance_id}/escalate"]["post"]
     assert operation["operationId"] == "escalateInstance"
     assert operation["requestBody"]["content"]["application/json"]["schema"]["required"] == ["reason"]
+
+
+def test_the_api_holds_and_releases_a_case(engine, case, token_for, client, clock):
+    headers, url = token_for("agent"), f"/api/v1/instances/{case}"
+    due_before = clocks(engine, case)["resolve"].due_at
+    for bad, message in (({}, "give a reason for putting the case on hold"), ({"reason": "  "}, "give a reason"),
+                         ({"reason": ["x"]}, "`reason` must be a string"), ({"reason": "x" * 501}, "at most 500")):
+        refused = client.post(f"{url}/hold", json=bad, headers=headers)
+        assert refused.status_code == 400 and message in refused.json["error"]["message"], refused.json
+    assert client.post(f"{url}/hold", json={"reason": "x"}, headers=token_for("clerk")).status_code == 403
+    assert client.post("/api/v1/instances/999999/hold", json={"reason": "x"}, headers=headers).status_code == 404
+    not_held = client.post(f"{url}/release", headers=headers)
+    assert not_held.status_code == 400 and "not on hold" in not_held.json["error"]["message"]
+    assert clocks(engine, case)["resolve"].state == "running"
+
+    held = client.post(f"{url}/hold", json={"reason": "Asked for the delivery note number."}, headers=headers)
+    assert held.status_code == 200, held.json
+    assert held.json["on_hold"] == "waiting on client"
+    resolve = {c["target"]: c for c in held.json["clocks"]}["resolve"]
+    assert (resolve["state"], resolve["due_at"], resolve["paused_reason"]) == ("paused", None, "waiting on client")
+    again = client.post(f"{url}/hold", json={"reason": "Again."}, headers=headers)
+    assert again.status_code == 400 and "already on hold" in again.json["error"]["message"]
+
+    clock.advance(days=1)  # Tuesday 11:00: nine business hours on hold
+    headers = token_for("agent")
+    released = client.post(f"{url}/release", json={"note": "Sent the note."}, headers=headers)
+    assert released.status_code == 200 and released.json["on_hold"] is None
+    resolve = {c["target"]: c for c in released.json["clocks"]}["resolve"]
+    assert resolve["state"] == "running"
+    assert datetime.fromisoformat(resolve["due_at"]) == datetime(2027, 2, 16, 9, 0, tzinfo=SAST) != due_before
+    shown = client.get(f"{url}/sla", headers=headers)
+    assert shown.status_code == 200 and shown.json["clocks"] == released.json["clocks"]
+    kinds = [e["kind"] for e in shown.json["events"]]
+    assert kinds.count("paused") == kinds.count("resumed") == 2  # acknowledge is met; first response, resolve
+    assert client.get("/api/v1/instances/999999/sla", headers=headers).status_code == 404
+
+
+def test_the_openapi_document_describes_hold_and_release(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert paths[
+        "/instances/{instance_id}/hold"]["post"]["requestBody"]["content"]["application/json"]["schema"][
+        "required"] == ["reason"]
+    assert paths["/instances/{instance_id}/release"]["post"]["operationId"] == "releaseInstance"
+    assert paths["/instances/{instance_id}/sla"]["get"]["operationId"] == "getInstanceSla"

@@ -105,6 +105,20 @@ SCHEMAS["SlaEvent"] = {
                    "at": {"type": "string", "format": "date-time"}, "state": {"type": "string"}, "due": DATE,
                    "used_minutes": {"type": "integer"}, "over_minutes": {"type": "integer"},
                    "reason": _nullable("string"), "detail": {"type": "object"}}}
+SCHEMAS["SlaClock"] = {
+    "type": "object", "required": ["target", "state", "due_at", "used", "over_minutes", "overdue", "level"],
+    "properties": {"target": {"type": "string"}, "state": {"type": "string",
+                                                           "enum": ["running", "paused", "met", "breached"]},
+                   "due_at": DATE, "used": {"type": "string"}, "used_minutes": {"type": "integer"},
+                   "remaining": {"type": "string"}, "over_minutes": {"type": "integer"},
+                   "overdue": {"type": "boolean"}, "duration": {"type": "string"}, "calendar": {"type": "string"},
+                   "level": _nullable("string"), "escalated": {"type": "boolean"},
+                   "paused_reason": _nullable("string")}}
+SCHEMAS["Sla"] = {
+    "type": "object", "required": ["instance_id", "on_hold", "clocks", "events"],
+    "properties": {"instance_id": {"type": "integer"}, "on_hold": _nullable("string"),
+                   "clocks": {"type": "array", "items": _ref("SlaClock")},
+                   "events": {"type": "array", "items": {"type": "object"}}}}
 SCHEMAS["InstanceDetail"] = {
     "allOf": [_ref("Instance"), {
         "type": "object",
@@ -176,6 +190,28 @@ def paths() -> dict[str, Any]:
                            "enum": ["acknowledge", "first_response", "next_update", "resolve"]}}}, required=True),
             "responses": {"200": _json(_ref("SlaEvent"), "The SLA event recorded (kind `warned`, reason "
                                                          "`referral: ...`, detail.level and detail.deadline)"),
+                          **_errors(400, 401, 403, 404, 409)}}},
+        "/instances/{instance_id}/sla": {"get": {
+            "operationId": "getInstanceSla", "summary": "The case's SLA clocks (due, business time used, minutes "
+                                                        "over, level) and its SLA events, newest first",
+            "parameters": [instance_id],
+            "responses": {"200": _json(_ref("Sla"), "The case's SLA"), **_errors(401, 404)}}},
+        "/instances/{instance_id}/hold": {"post": {
+            "operationId": "holdInstance",
+            "summary": "Waiting on the client: put the case on hold, pausing its SLA clocks and business-time "
+                       "timers (same people and scope as escalate)",
+            "parameters": [instance_id],
+            "requestBody": _body({"type": "object", "required": ["reason"], "properties": {
+                "reason": {"type": "string", "minLength": 1, "maxLength": 500}}}, required=True),
+            "responses": {"200": _json(_ref("Sla"), "The case's SLA, clocks paused"),
+                          **_errors(400, 401, 403, 404, 409)}}},
+        "/instances/{instance_id}/release": {"post": {
+            "operationId": "releaseInstance",
+            "summary": "The client replied: end the hold; clocks resume, due times move by the business time "
+                       "spent waiting (same people and scope as escalate)",
+            "parameters": [instance_id],
+            "requestBody": _body({"type": "object", "properties": {"note": {"type": "string", "maxLength": 500}}}),
+            "responses": {"200": _json(_ref("Sla"), "The case's SLA, clocks running"),
                           **_errors(400, 401, 403, 404, 409)}}},
         "/tasks": {"get": {
             "operationId": "listTasks", "summary": "Open tasks the token's user may work on, soonest due first",
