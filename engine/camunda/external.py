@@ -121,7 +121,7 @@ def fetch_and_lock(services: Services, worker_id: str, max_tasks: int, topics: l
     with services.write_connection() as conn:
         candidates = conn.execute(
             select(ROWS, ProcessInstance.reference).join(ProcessInstance, ProcessInstance.id == ROWS.c.instance_id)
-            .where(ROWS.c.topic.in_(sorted(by_topic)), ProcessInstance.status == "running",
+            .where(or_(*(_topic_filter(topic) for topic in topics)), ProcessInstance.status == "running",
                    or_(ROWS.c.lock_expires_at.is_(None), ROWS.c.lock_expires_at < now))
             .order_by(ROWS.c.priority.desc(), ROWS.c.created_at, ROWS.c.id).limit(max_tasks * 4)).all()
         for candidate in candidates:
@@ -135,6 +135,29 @@ def fetch_and_lock(services: Services, worker_id: str, max_tasks: int, topics: l
             if taken == 1:
                 locked.append((candidate, until, topic))
     return [_locked_view(services, candidate, worker_id, until, topic) for candidate, until, topic in locked]
+
+
+def _topic_filter(topic: dict[str, Any]):
+    """The rows of one fetched topic, narrowed to `processDefinitionKey` / `processDefinitionKeyIn` if given."""
+    keys = topic.get("processDefinitionKeyIn") or []
+    if topic.get("processDefinitionKey"):
+        keys = [*keys, topic["processDefinitionKey"]]
+    if not keys:
+        return ROWS.c.topic == topic["topicName"]
+    return and_(ROWS.c.topic == topic["topicName"], ROWS.c.process_key.in_(sorted(keys)))
+
+
+def lock(services: Services, task_id: str, worker_id: str, lock_ms: Any) -> None:
+    """Lock one task by id for `worker_id` (Camunda's `/external-task/{id}/lock`); refused while another holds it."""
+    now = services.clock.now()
+    until = _lock_until(now, lock_ms)
+    with services.write_connection() as conn:
+        row = _row(conn, task_id)
+        taken = conn.execute(update(ROWS).where(ROWS.c.id == task_id, or_(
+            ROWS.c.worker_id == worker_id, ROWS.c.lock_expires_at.is_(None), ROWS.c.lock_expires_at < now)).values(
+            worker_id=worker_id, lock_expires_at=until)).rowcount
+        if taken != 1:
+            raise TaskNotReady(f"external task {task_id} is locked by {row.worker_id!r}")
 
 
 def _locked_view(services: Services, row, worker_id: str, until: datetime, topic: dict) -> LockedTask:
@@ -245,23 +268,27 @@ def bpmn_error(services: Services, task_id: str, worker_id: str, code: str, mess
 
 def throw(task, code: str, message: str | None) -> None:
     """Throw a BPMN error from a running task; when no boundary event catches it the task fails (an incident)."""
-    definition = _catching_definition(task, code)
-    if definition is None:
+    catcher = _catching_task(task, code)
+    if catcher is None:
         task.error()
         raise WorkflowTaskException(f"BPMN error {code!r} was not caught" + (f": {message}" if message else ""),
                                     task=task)
-    task.workflow.top_workflow.catch(BpmnEvent(definition, payload=dict(task.data), target=task.workflow))
+    payload = dict(task.data)
+    task.workflow.top_workflow.catch(BpmnEvent(catcher.task_spec.event_definition, payload=payload,
+                                               target=task.workflow))
+    # The path the boundary event takes goes on with the variables the error carried (as Camunda sets them).
+    catcher.data.update(payload)
 
 
-def _catching_definition(task, code: str):
-    """The error definition of a waiting catch event for `code` (events match by name and code)."""
+def _catching_task(task, code: str):
+    """The waiting catch event for error `code` (events match by name and code)."""
     top = task.workflow.top_workflow
     for tasks_of in (top.tasks, *(sub.tasks for sub in top.subprocesses.values())):
         for waiting in tasks_of.values():
             definition = getattr(waiting.task_spec, "event_definition", None)
             if waiting.state == TaskState.WAITING and isinstance(definition, ErrorEventDefinition) \
                     and definition.code in (None, code):
-                return definition  # events match by class, name and code
+                return waiting
     return None
 
 

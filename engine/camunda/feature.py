@@ -49,22 +49,27 @@ class Camunda:
     def extend_lock(self, task_id: str, worker_id: str, new_duration_ms: Any) -> None:
         external.extend_lock(self.services, task_id, worker_id, new_duration_ms)
 
+    def lock(self, task_id: str, worker_id: str, lock_ms: Any) -> None:
+        external.lock(self.services, task_id, worker_id, lock_ms)
+
     def unlock(self, task_id: str) -> None:
         external.unlock(self.services, task_id)
 
     def external_tasks(self, topic: str | None = None) -> list[dict[str, Any]]:
         return external.open_tasks(self.services, topic)
 
-    def correlate(self, name: str, variables: dict[str, Any], business_key: str | None, by: Any) -> InstanceView:
+    def correlate(self, name: str, variables: dict[str, Any], business_key: str | None, by: Any
+                  ) -> tuple[InstanceView, bool]:
         """Deliver message `name` to the instance waiting for it (with that business key, if given), else start
-        the process a message start event of that name begins (Camunda's `/message`)."""
+        the process a message start event of that name begins (Camunda's `/message`). Returns the instance and
+        whether it was started."""
         correlation = {"businessKey": business_key} if business_key else {}
         try:
-            return actions.send_message(self.services, name, correlation, variables, by)
+            return actions.send_message(self.services, name, correlation, variables, by), False
         except MessageNotCorrelated:
             keys = messages.started_by(self.services, name)
             if len(keys) != 1:
                 raise
         data = {**variables, **({"businessKey": business_key} if business_key else {})}
         started = actions.start(self.services, keys[0], data, by)
-        return actions.send_message(self.services, name, {"reference": started.reference}, variables, by)
+        return actions.send_message(self.services, name, {"reference": started.reference}, variables, by), True

@@ -116,3 +116,29 @@ def test_message_starts_a_process_then_reaches_it(rest, camunda_models, engine):
     assert engine.instance_detail(instance_id).data["reserved"] == 3
     missing = rest("POST", "/message", {"messageName": "PaymentReceived", "businessKey": "nope"})
     assert missing.status_code == 404 or missing.status_code == 409 or missing.status_code == 400
+
+
+def test_topics_narrow_by_process_key_and_refuse_filters_they_cannot_apply(rest, camunda_models):
+    deploy(rest, camunda_models, "loan.bpmn")
+    rest("POST", "/process-definition/key/loan/start", {"variables": {}})
+    other = rest("POST", "/external-task/fetchAndLock", {"workerId": "w", "topics": [
+        {"topicName": "credit-score", "lockDuration": 1000, "processDefinitionKeyIn": ["other"]}]})
+    assert (other.status_code, other.json) == (200, [])
+    refused = rest("POST", "/external-task/fetchAndLock", {"workerId": "w", "topics": [
+        {"topicName": "credit-score", "lockDuration": 1000, "processVariables": {"tier": "gold"}}]})
+    assert refused.status_code == 400 and "processVariables" in refused.json["message"]
+    defaults = rest("POST", "/external-task/fetchAndLock", {"workerId": "w", "topics": [
+        {"topicName": "credit-score", "lockDuration": 1000, "processVariables": {}, "processDefinitionKey": "loan"}]})
+    assert [t["processDefinitionKey"] for t in defaults.json] == ["loan"]
+
+
+def test_lock_by_id_is_refused_while_another_worker_holds_it(rest, camunda_models):
+    deploy(rest, camunda_models, "loan.bpmn")
+    rest("POST", "/process-definition/key/loan/start", {"variables": {}})
+    [task] = rest("GET", "/external-task").json
+    assert rest("POST", f"/external-task/{task['id']}/lock", {"workerId": "w1", "lockDuration": 5000}
+                ).status_code == 204
+    taken = rest("POST", f"/external-task/{task['id']}/lock", {"workerId": "w2", "lockDuration": 5000})
+    assert taken.status_code >= 400 and "w1" in taken.json["message"]
+    assert fetch(rest, worker="w2") == []
+    assert rest("POST", f"/external-task/{task['id']}/complete", {"workerId": "w1"}).status_code == 204

@@ -9,10 +9,14 @@ from flask import jsonify
 
 from webapp.extensions import get_engine
 from webapp.web.engine_rest.blueprint import body, bp
-from webapp.web.engine_rest.variables import from_camunda, to_camunda
+from webapp.web.engine_rest.variables import camunda_date, from_camunda, to_camunda
 
 MAX_POLL_SECONDS = 30.0
 POLL_INTERVAL = 0.2
+# Topic filters a worker may send that this engine cannot apply: refused rather than ignored, so a worker never
+# takes tasks it did not ask for. (Empty values, which clients send by default, are fine.)
+UNSUPPORTED_FILTERS = ("businessKey", "processVariables", "processDefinitionId", "processDefinitionIdIn",
+                       "processDefinitionVersionTag", "tenantIdIn")
 
 
 def _text(data: dict, name: str, required: bool = True) -> str | None:
@@ -34,12 +38,19 @@ def _topics(data: dict) -> list[dict]:
         names = topic.get("variables")
         if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
             raise InvalidInput("a topic's `variables` must be a list of names")
+        keys = topic.get("processDefinitionKeyIn")
+        if keys is not None and (not isinstance(keys, list) or not all(isinstance(k, str) for k in keys)):
+            raise InvalidInput("a topic's `processDefinitionKeyIn` must be a list of process keys")
+        unsupported = sorted(name for name in UNSUPPORTED_FILTERS if topic.get(name))
+        if unsupported:
+            raise InvalidInput(f"topic {topic['topicName']!r}: the filter(s) {', '.join(unsupported)} are not "
+                               "supported here; filter by topic and processDefinitionKey(In)")
     return topics
 
 
 def _locked(task) -> dict:
     return {"id": task.id, "topicName": task.topic, "workerId": task.worker_id,
-            "lockExpirationTime": task.lock_expires_at.isoformat(timespec="milliseconds"),
+            "lockExpirationTime": camunda_date(task.lock_expires_at),
             "processInstanceId": str(task.instance_id), "executionId": str(task.instance_id),
             "activityId": task.element_id, "activityInstanceId": f"{task.element_id}:{task.id}",
             "processDefinitionId": f"{task.process_key}:{task.definition_id}",
@@ -97,6 +108,13 @@ def bpmn_error(task_id: str):
 def extend_lock(task_id: str):
     data = body()
     get_engine().camunda.extend_lock(task_id, _text(data, "workerId"), data.get("newDuration"))
+    return "", 204
+
+
+@bp.post("/external-task/<task_id>/lock")
+def lock(task_id: str):
+    data = body()
+    get_engine().camunda.lock(task_id, _text(data, "workerId"), data.get("lockDuration"))
     return "", 204
 
 

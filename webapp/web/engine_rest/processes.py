@@ -1,4 +1,8 @@
-"""`/engine-rest`: start by key, message correlation, user tasks (list, claim, complete), deployment create."""
+"""`/engine-rest`: start by key, message correlation, user tasks (list, claim, complete), deployment create.
+
+Answers carry every field Camunda's own answers have (null where this engine has no such thing, e.g. case
+instances and tenants), because clients such as pycamunda read each of them.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from flask import jsonify, request
 
 from webapp.extensions import get_engine
 from webapp.web.engine_rest.blueprint import actor, body, bp
-from webapp.web.engine_rest.variables import from_camunda
+from webapp.web.engine_rest.variables import camunda_date, from_camunda
 
 
 def _instance(view, business_key: str | None = None) -> dict:
     return {"id": str(view.id), "definitionId": f"{view.key}:{view.version}", "businessKey": business_key,
-            "ended": view.status in ("completed", "cancelled"), "suspended": False, "tenantId": None, "links": []}
+            "caseInstanceId": None, "ended": view.status in ("completed", "cancelled"), "suspended": False,
+            "tenantId": None, "links": []}
 
 
 @bp.get("/engine")
@@ -40,22 +45,34 @@ def start(key: str):
 @bp.post("/message")
 def message():
     data = body()
-    name = data.get("messageName")
+    name, business_key = data.get("messageName"), data.get("businessKey")
     if not isinstance(name, str) or not name:
         raise InvalidInput("`messageName` is required")
+    if business_key is not None and not isinstance(business_key, str):
+        raise InvalidInput("`businessKey` must be text")
+    if data.get("all"):
+        raise InvalidInput("`all: true` is not supported: a message reaches one instance (or starts one)")
     variables = from_camunda(data.get("processVariables"))
     engine = get_engine()
-    view = engine.camunda.correlate(name, variables, data.get("businessKey"), engine.user(actor()))
-    if data.get("resultEnabled"):
-        return jsonify([{"resultType": "ProcessDefinition", "processInstance": _instance(view)}])
-    return "", 204
+    view, started = engine.camunda.correlate(name, variables, business_key, engine.user(actor()))
+    if not data.get("resultEnabled"):
+        return "", 204
+    if started:
+        return jsonify([{"resultType": "ProcessDefinition", "processInstance": _instance(view, business_key)}])
+    execution = {"id": str(view.id), "processInstanceId": str(view.id), "ended": view.status in (
+        "completed", "cancelled"), "tenantId": None}
+    return jsonify([{"resultType": "Execution", "execution": execution}])
 
 
 def _task(view) -> dict:
-    return {"id": view.id, "name": view.name, "assignee": view.claimed_by, "created": view.created_at.isoformat(),
-            "due": view.due_at.isoformat() if view.due_at else None, "processInstanceId": str(view.instance_id),
-            "taskDefinitionKey": view.element_id, "processDefinitionId": view.process_key, "tenantId": None,
-            "candidateGroup": view.lane}
+    return {"id": view.id, "name": view.name, "assignee": view.claimed_by, "owner": None,
+            "created": camunda_date(view.created_at), "due": camunda_date(view.due_at), "followUp": None,
+            "lastUpdated": None, "delegationState": None, "description": None,
+            "executionId": str(view.instance_id), "parentTaskId": None, "priority": 50,
+            "processDefinitionId": view.process_key, "processInstanceId": str(view.instance_id),
+            "caseDefinitionId": None, "caseInstanceId": None, "caseExecutionId": None,
+            "taskDefinitionKey": view.element_id, "suspended": False, "formKey": None, "camundaFormRef": None,
+            "tenantId": None, "candidateGroup": view.lane}
 
 
 @bp.get("/task")
@@ -69,6 +86,9 @@ def tasks():
 
 @bp.post("/task/<task_id>/claim")
 def claim(task_id: str):
+    user = body().get("userId")
+    if user is not None and user != actor():
+        raise InvalidInput(f"this API token claims for {actor()!r} only, not for {user!r}")
     get_engine().claim(task_id, actor())
     return "", 204
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.errors import InvalidInput
@@ -65,3 +66,12 @@ def typed(value: Any) -> dict[str, Any]:
 
 def to_camunda(variables: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: typed(value) for name, value in variables.items()}
+
+
+def camunda_date(value: datetime | None) -> str | None:
+    """A date as Camunda writes it (`2026-12-03T22:14:05.120+0000`); stored naive dates are UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}" + value.strftime("%z")
