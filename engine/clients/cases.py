@@ -32,6 +32,10 @@ FROM_CASE = {
     "relationship_manager": "relationship_manager", "relationship_manager_email": "relationship_manager_email",
     "sla_response_hours": "sla_response_hours", "sla_resolution_days": "sla_resolution_days",
 }
+# A submission of one of these fields carries the case's KYC facts to the record: the risk table's rating and
+# review interval (worked out right after the documents are collected or the KYC refreshed), and a KYC review's
+# outcome with the day it was decided.
+KYC_TRIGGERS = ("client_account_number", "company_registration_number", "kyc_outcome")
 EMAIL_KEYS = ("client_email", "email", "submitter_email")
 REGISTRATION_KEYS = ("registration_number", "company_registration_number", "client_registration_number")
 
@@ -70,6 +74,16 @@ def record_values(data: dict[str, Any], only: set[str] | None = None) -> dict[st
     """The client-record fields a case's data holds (only those named in `only`, when given)."""
     return {FROM_CASE[k]: v for k, v in data.items() if k in FROM_CASE and (only is None or k in only)
             and v not in (None, "")}
+
+
+def kyc_values(data: dict[str, Any], submitted: set[str], today) -> dict[str, Any]:
+    """The KYC facts a completion records on the client (empty unless it submitted a KYC trigger)."""
+    if not submitted & set(KYC_TRIGGERS):
+        return {}
+    found = {k: data[k] for k in ("risk_rating", "kyc_review_interval") if data.get(k)}
+    if "kyc_outcome" in submitted and data.get("kyc_outcome"):
+        found.update(kyc_outcome=data["kyc_outcome"], kyc_reviewed_on=today)
+    return found
 
 
 def _first(data: dict[str, Any], keys: tuple[str, ...]) -> str | None:

@@ -11,7 +11,7 @@ from engine.core.db.models import Base, utcnow
 
 
 class Client(Base):
-    """One client (an organisation or a person): contacts, preferences, consent, relationship manager, SLA."""
+    """One client (an organisation or a person): contacts, preferences, consent, relationship manager, SLA, KYC."""
 
     __tablename__ = "client_record"
 
@@ -30,6 +30,11 @@ class Client(Base):
     sla_response_hours: Mapped[int | None] = mapped_column(Integer)
     sla_resolution_days: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="prospect")
+    # KYC facts, written only by the processes (onboarding's risk table, the periodic kyc_review).
+    risk_rating: Mapped[str | None] = mapped_column(String(10))
+    kyc_review_interval: Mapped[str | None] = mapped_column(String(10))
+    kyc_reviewed_on: Mapped[date | None] = mapped_column(Date)
+    kyc_outcome: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(80))

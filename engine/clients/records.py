@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -34,6 +34,13 @@ LABELS = {
     "status": "Status",
 }
 EDITABLE = tuple(LABELS)
+# KYC facts: recorded by the processes (onboarding's risk table, each periodic kyc_review), not edited by hand.
+KYC_LABELS = {"risk_rating": "Risk rating", "kyc_review_interval": "KYC review every",
+              "kyc_reviewed_on": "KYC last reviewed", "kyc_outcome": "Outcome of the last KYC review"}
+RISK_RATINGS = ("low", "medium", "high")
+KYC_OUTCOMES = ("confirmed", "relationship_ended")
+KYC_INTERVALS = {"P1Y": "year", "P6M": "six months", "P3M": "three months"}
+_DURATION = re.compile(r"^P[0-9]{1,2}[YMWD]$")
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,15 @@ class ClientView:
     created_at: datetime
     updated_at: datetime
     updated_by: str | None
+    risk_rating: str | None = None
+    kyc_review_interval: str | None = None
+    kyc_reviewed_on: date | None = None
+    kyc_outcome: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["created_at"], data["updated_at"] = self.created_at.isoformat(), self.updated_at.isoformat()
+        data["kyc_reviewed_on"] = self.kyc_reviewed_on.isoformat() if self.kyc_reviewed_on else None
         return data
 
 
@@ -222,6 +234,29 @@ def match(session: Session, email: str | None, registration_number: str | None) 
         if row is not None:
             return row, "email"
     return None, ""
+
+
+def record_kyc(session: Session, client_id: int, values: dict[str, Any], *, by: str | None,
+               now: datetime) -> dict[str, tuple[Any, Any]]:
+    """Write the KYC facts a process found (unknown or malformed values are ignored: the forms and the risk
+    table already checked them); returns what changed."""
+    row = get_row(session, client_id, for_update=True)
+    if row.status == "erased":
+        return {}
+    checks = {"risk_rating": lambda v: v in RISK_RATINGS, "kyc_outcome": lambda v: v in KYC_OUTCOMES,
+              "kyc_review_interval": lambda v: isinstance(v, str) and bool(_DURATION.match(v)),
+              "kyc_reviewed_on": lambda v: isinstance(v, date)}
+    changed = {k: (getattr(row, k), v) for k, v in values.items()
+               if k in checks and checks[k](v) and getattr(row, k) != v}
+    for name, (_, after) in changed.items():
+        setattr(row, name, after)
+    if values.get("kyc_outcome") == "relationship_ended" and row.status != "inactive":
+        changed["status"] = (row.status, "inactive")
+        row.status = "inactive"
+    if changed:
+        row.updated_at, row.updated_by = now, by
+    session.flush()
+    return changed
 
 
 def agreed_sla(session: Session, client_id: int) -> AgreedSla:

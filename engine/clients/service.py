@@ -102,12 +102,20 @@ class ClientService:
             values["status"] = "active"
         with self.services.read_session() as session:
             client_id = cases.client_of(session, instance_id)
-        if client_id is not None and values:
+        if client_id is None:
+            return
+        if values:
             self.correct(client_id, values, by)
+        kyc = cases.kyc_values(detail.data, keys, self.services.clock.now().date())
+        if kyc:
+            now = self.services.clock.now()
+            with self.services.write_session.begin() as session:
+                changed = records.record_kyc(session, client_id, kyc, by=by, now=now)
+                cases.record_corrections(session, client_id, changed, by=by, now=now)
 
     def wants_detail(self, instance_id: int, submitted: dict[str, Any]) -> bool:
         """Whether a completion may carry client details to the record (saves reading the case otherwise)."""
-        if not (set(submitted) & (set(cases.FROM_CASE) | {"client_account_number"})):
+        if not (set(submitted) & (set(cases.FROM_CASE) | set(cases.KYC_TRIGGERS))):
             return False
         return self.binding_of(instance_id) == "create"
 

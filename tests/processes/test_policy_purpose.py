@@ -4,7 +4,7 @@ from engine.clients import binding
 from engine.privacy.datamap import NO_PURPOSE, process_privacy
 
 BINDINGS = {"client_onboarding": "create", "complaint_handling": "link", "inquiry": "link", "feedback": "link",
-            "suggestion": "link"}
+            "suggestion": "link", "kyc_review": "create"}
 
 
 def test_every_shipped_process_states_its_purpose(engine, shipped):

@@ -15,12 +15,13 @@ NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://w
       "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
 MODELS = sorted(PROCESSES.glob("*.bpmn"))
 PREFIXES = {"complaint_handling": "CMP", "client_onboarding": "ONB", "feedback": "FBK", "suggestion": "SUG",
-            "inquiry": "INQ"}
+            "inquiry": "INQ", "kyc_review": "KYC"}
 LANES = {
     "complaint_handling": ["Client", "Customer Care Agent", "Supervisor", "Manager"],
     "client_onboarding": ["Client", "Relationship Manager", "Onboarding Officer", "Compliance Officer",
                           "IT/Portal Admin"],
     "inquiry": ["Client", "Customer Care Agent", "Technical Support", "Relationship Manager", "Supervisor"],
+    "kyc_review": ["Client", "Compliance Officer"],
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.clients import KYC_INTERVALS
 from engine.errors import InvalidClientData
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
@@ -69,7 +70,8 @@ def show(client_id: int):
     cases = engine.clients.cases(client_id)
     log_access("view_client", subjects=[c.instance_id for c in cases], why=f"client record {client_id}")
     return render_template("clients/show.html", client=client, form=form, cases=cases, link_form=LinkCaseForm(),
-                           sla=engine.clients.agreed_sla(client_id), channels=CHANNEL_NAMES), \
+                           sla=engine.clients.agreed_sla(client_id), channels=CHANNEL_NAMES,
+                           kyc_intervals=KYC_INTERVALS), \
         422 if form.errors else 200
 
 
