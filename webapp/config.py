@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RESPONSIBLE_PARTY = "Clientflow customer service; contact our Information Officer at privacy@clientflow.example"
 
 
 def _instance_secret(instance_path: Path) -> str:
@@ -63,6 +64,8 @@ def from_environment(instance_path: Path) -> dict:
         "LANE_SUPERVISORS": lane_supervisors(env.get("CLIENTFLOW_LANE_SUPERVISORS") or "{}"),
         # The one time zone staff pages show times in (with the offset); stored times stay UTC.
         "DISPLAY_TIMEZONE": display_timezone(env.get("CLIENTFLOW_DISPLAY_TIMEZONE") or "Africa/Johannesburg"),
+        # The responsible party (POPIA s18(1)(b)) the collection notice on every intake form names.
+        "RESPONSIBLE_PARTY": env.get("CLIENTFLOW_RESPONSIBLE_PARTY") or RESPONSIBLE_PARTY,
     }
 
 

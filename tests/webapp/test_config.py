@@ -45,6 +45,7 @@ SAMPLES = {
     "CLIENTFLOW_LANE_SUPERVISORS": '{"Agent": ["Team Lead"]}',
     "CLIENTFLOW_DISPLAY_TIMEZONE": "Europe/London",
     "CLIENTFLOW_RETENTION_DAYS": "400",
+    "CLIENTFLOW_RESPONSIBLE_PARTY": "Thaba Mining Ltd, 1 Main Road, Middelburg; privacy@thaba.example",
     "CLIENTFLOW_PORTAL_INTAKES": '{"complaint": {"key": "complaint_handling", "title": "Complaint"}}',
     "CLIENTFLOW_PORTAL_RATE_LIMITS": '{"submit": [3, 60]}',
     "CLIENTFLOW_PORTAL_LINK_LIFETIMES": '{"survey": 86400}',

@@ -11,6 +11,7 @@ from engine.forms.builder import form_json
 from flask import abort, redirect, render_template, request, session, url_for
 
 from webapp.extensions import get_engine
+from webapp.web.notice import notice_for, responsible_party
 from webapp.web.portal import limits
 from webapp.web.portal.blueprint import bp
 from webapp.web.portal.forms import WEBSITE, TrackForm, client_fields, client_formdata, intakes, require_contact
@@ -60,7 +61,8 @@ def log(slug: str):
 
 def _log_page(intake, form, status: int = 200, problems: list[str] | None = None):
     return render_template("portal/new.html", intake=intake, form=form, fields=client_fields(form, WEBSITE),
-                           problems=problems or []), status
+                           problems=problems or [], notice=notice_for(intake.key),
+                           responsible_party=responsible_party()), status
 
 
 @bp.get("/received")

@@ -16,6 +16,7 @@ from flask import render_template, request
 
 from webapp import signing
 from webapp.extensions import get_engine
+from webapp.web.notice import notice_for, responsible_party
 from webapp.web.portal import limits
 from webapp.web.portal.blueprint import bp
 from webapp.web.portal.forms import ReplyForm, client_fields, client_formdata
@@ -58,17 +59,18 @@ def survey(token: str):
         return refused("invalid")
     fixed = {"about_reference": contact.reference, "client_name": contact.name, "client_email": contact.email}
     if request.method == "GET":
-        return _survey_page(form_class(data=defaults), contact, fixed)
+        return _survey_page(form_class(data=defaults), contact, fixed, link.target)
     form = form_class(formdata=client_formdata(form_class, request.form, fixed))
     if not form.validate():
-        return _survey_page(form, contact, fixed, 422)
+        return _survey_page(form, contact, fixed, link.target, 422)
     return _act(link, lambda: portal.start(get_engine(), link.target, form_json(form)),
-                lambda problems: _survey_page(form, contact, fixed, 422, problems))
+                lambda problems: _survey_page(form, contact, fixed, link.target, 422, problems))
 
 
-def _survey_page(form, contact, fixed, status: int = 200, problems: list[str] | None = None):
+def _survey_page(form, contact, fixed, key: str, status: int = 200, problems: list[str] | None = None):
     return render_template("portal/survey.html", form=form, fields=client_fields(form, fixed),
-                           reference=contact.reference, problems=problems or []), status
+                           reference=contact.reference, problems=problems or [],
+                           notice=notice_for(key), responsible_party=responsible_party()), status
 
 
 @bp.route("/reply/<token>", methods=["GET", "POST"])

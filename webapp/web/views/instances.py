@@ -9,6 +9,7 @@ from flask_login import current_user
 from webapp.extensions import get_engine
 from webapp.web.access import log_access, redacted, search_instances
 from webapp.web.auth import INSTANCE_MANAGERS, require_login, role_required
+from webapp.web.notice import notice_for, responsible_party
 from webapp.web.views.casework import comments, mail_log, sees_personal
 from webapp.web.views.forms import ActionForm, CancelForm
 from webapp.web.views.inbox import due_window, page_args
@@ -122,7 +123,8 @@ def start(key: str):
     process = next((p for p in engine.processes() if p.key == key), None)
     status = 422 if form.errors or problems else 200
     return render_template("instances/start.html", form=form, process=process, key=key, problems=problems,
-                           has_fields=form_class is not None), status
+                           has_fields=form_class is not None, notice=notice_for(key),
+                           responsible_party=responsible_party()), status
 
 
 def _after_start(instance):
