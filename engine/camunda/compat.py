@@ -17,6 +17,11 @@ RULES: dict[str, tuple[str, str, bool]] = {
     "resultVariable": ("run", "the expression's or handler's result is stored under this name", False),
     "type": ("run", "external task waiting for a worker on its topic", False),
     "topic": ("run", "external task topic", False),
+    "inputOutput": ("run", "input parameters are the element's local variables, outputs are set outside", False),
+    "in": ("run", "the called process receives only the variables the camunda:in mappings name", False),
+    "out": ("run", "only the variables the camunda:out mappings name come back from the called process", False),
+    "executionListener": ("run", "by expression, registered handler (class, delegate expression) or Python", False),
+    "taskListener": ("run", "create and complete, by expression, registered handler or Python", False),
     "collection": ("mapped", "multi-instance over the collection variable", False),
     "elementVariable": ("mapped", "multi-instance item variable", False),
     "formKey": ("mapped", "with camunda:formField the fields become a server-validated form", False),
@@ -60,20 +65,18 @@ RULES: dict[str, tuple[str, str, bool]] = {
     "candidateUsers": ("ignored", "candidate users are not supported (use one group = lane)", True),
     "connector": ("ignored", "Camunda connectors (HTTP/SOAP) are not supported; serve the task by a handler", True),
     "connectorId": ("ignored", "Camunda connectors are not supported", True),
-    "inputOutput": ("ignored", "input/output mappings are not applied", True),
-    "inputParameter": ("ignored", "input mappings are not applied", True),
-    "outputParameter": ("ignored", "output mappings are not applied", True),
-    "in": ("ignored", "call-activity variable mappings are not applied (all variables are passed)", True),
-    "out": ("ignored", "call-activity variable mappings are not applied (all variables are returned)", True),
-    "executionListener": ("ignored", "execution listeners are not run", True),
-    "taskListener": ("ignored", "task listeners are not run", True),
     "variableMappingClass": ("ignored", "delegated variable mappings are not supported", True),
     "variableMappingDelegateExpression": ("ignored", "delegated variable mappings are not supported", True),
     "formHandlerClass": ("ignored", "form handler classes are not supported", True),
 }
 
 # Children of an extension already reported by their parent.
-NESTED = {"list", "map", "entry", "script", "field", "string", "properties", "validation", "constraint", "value"}
+NESTED = {"list", "map", "entry", "script", "field", "string", "properties", "validation", "constraint", "value",
+          "inputParameter", "outputParameter"}
+# Elements that run mappings and listeners (events other than these, and gateways, do not).
+PROGRAMMABLE = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
+                "businessRuleTask", "subProcess", "transaction", "callActivity", "startEvent", "endEvent",
+                "intermediateCatchEvent", "intermediateThrowEvent"}
 
 
 def item(name: str, element_id: str | None, file: str, line: int | None, detail: str = "") -> CompatItem:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-from engine.camunda import compat
+from engine.camunda import compat, listeners
 from engine.camunda.el import is_expression
 from engine.camunda.forms import form_of
 from engine.camunda.parser import CAMUNDA_NS, CamundaParser
@@ -118,7 +118,30 @@ class _Walk:
             return
         if name == "property" and _local(node.getparent().tag) == "properties":
             return
+        if name in ("inputOutput", "executionListener", "taskListener", "in", "out"):
+            self.report(self.mapping_or_listener(node, name))
+            return
         self.report(compat.item(name, _owner_id(node), self.file, node.sourceline))
+
+    def mapping_or_listener(self, node: etree._Element, name: str) -> CompatItem:
+        """Run where the element can run it; ignored (blocking) on gateways, boundary events and the process."""
+        owner = node.getparent().getparent()
+        kind, where = _local(owner.tag), _local(owner.tag)
+        if kind == "sequenceFlow":
+            target = owner.getroottree().getroot().find(f".//*[@id='{owner.get('targetRef')}']")
+            kind = _local(target.tag) if target is not None else ""
+            where = f"the flow into a {kind}"
+        ignore = lambda reason: compat.overridden(name, owner.get("id"), self.file, node.sourceline,  # noqa: E731
+                                                  "ignored", reason, True)
+        if name.endswith("Listener") and not listeners.runs(node):
+            events = listeners.TASK_EVENTS if name == "taskListener" else listeners.EXECUTION_EVENTS
+            return ignore(f"{listeners.event_of(node) or 'no'} event listeners are not run (only {', '.join(events)})")
+        if name in ("in", "out") and kind != "callActivity":
+            return ignore(f"camunda:{name} only maps the variables of a call activity")
+        if kind not in compat.PROGRAMMABLE:
+            return ignore(f"not run on {where} (only on tasks, subprocesses, call activities and start, end and "
+                          "intermediate events)")
+        return compat.item(name, owner.get("id"), self.file, node.sourceline)
 
     def script(self, node: etree._Element, language: str | None, body, resource: str | None = None) -> None:
         language = (language or "").lower()

@@ -13,12 +13,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, delete, insert, or_, select, update
 
+from engine.camunda.bpmn_errors import throw
 from engine.camunda.models import ExternalTask
 from engine.camunda.service_task import CamundaServiceTask
 from engine.core.db.models import ProcessInstance
@@ -259,37 +258,10 @@ def bpmn_error(services: Services, task_id: str, worker_id: str, code: str, mess
         work.record("bpmn_error", element_id=row.element_id, task_id=task_id, code=code, message=message)
 
         def step() -> None:
-            task.data.update(variables)
-            throw(task, code, message)
+            throw(task, code, message, variables)
         run_step(work, step)
 
     change(services, row.instance_id, SYSTEM_USER, act)
-
-
-def throw(task, code: str, message: str | None) -> None:
-    """Throw a BPMN error from a running task; when no boundary event catches it the task fails (an incident)."""
-    catcher = _catching_task(task, code)
-    if catcher is None:
-        task.error()
-        raise WorkflowTaskException(f"BPMN error {code!r} was not caught" + (f": {message}" if message else ""),
-                                    task=task)
-    payload = dict(task.data)
-    task.workflow.top_workflow.catch(BpmnEvent(catcher.task_spec.event_definition, payload=payload,
-                                               target=task.workflow))
-    # The path the boundary event takes goes on with the variables the error carried (as Camunda sets them).
-    catcher.data.update(payload)
-
-
-def _catching_task(task, code: str):
-    """The waiting catch event for error `code` (events match by name and code)."""
-    top = task.workflow.top_workflow
-    for tasks_of in (top.tasks, *(sub.tasks for sub in top.subprocesses.values())):
-        for waiting in tasks_of.values():
-            definition = getattr(waiting.task_spec, "event_definition", None)
-            if waiting.state == TaskState.WAITING and isinstance(definition, ErrorEventDefinition) \
-                    and definition.code in (None, code):
-                return waiting
-    return None
 
 
 def open_tasks(services: Services, topic: str | None = None) -> list[dict[str, Any]]:

@@ -8,11 +8,12 @@ from engine.camunda import external, messages
 from engine.camunda.dialect import CamundaDialect
 from engine.camunda.el import JuelLanguage
 from engine.camunda.handlers import Handlers
+from engine.camunda.program import CamundaPrograms
 from engine.camunda.service_task import HANDLERS_EXTENSION
 from engine.core import actions
 from engine.core.dialects import dialects_of
 from engine.core.hooks import hooks_of
-from engine.core.languages import environment_of, register_language
+from engine.core.languages import environment_of, register_language, register_program
 from engine.errors import MessageNotCorrelated
 from engine.results import InstanceView
 
@@ -26,6 +27,7 @@ class Camunda:
         self.handlers.load_entry_points()
         dialects_of(services).register(CamundaDialect())
         register_language(services.script_engine, JuelLanguage())
+        register_program(services.script_engine, CamundaPrograms())
         environment_of(services.script_engine).extensions[HANDLERS_EXTENSION] = self.handlers
         hooks_of(services).row_writers.append(external.write_rows)
 

@@ -1,12 +1,21 @@
-"""The Camunda dialect's parser: SpiffWorkflow's, with Camunda service tasks and candidate groups as lanes."""
+"""The Camunda dialect's parser: SpiffWorkflow's, with Camunda service tasks, candidate groups as lanes, call
+activities that pass only what `camunda:in`/`camunda:out` name, and each element's mappings and listeners
+(program.py) as its pre/post-scripts. Events take pre/post-scripts too (SpiffWorkflow's own events do not)."""
 
 from __future__ import annotations
 
-from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
-from SpiffWorkflow.spiff.specs.defaults import UserTask
+from copy import deepcopy
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateCatchEvent, IntermediateThrowEvent, StartEvent
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
+from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
+from SpiffWorkflow.spiff.specs.defaults import CallActivity, UserTask
+from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
+
+from engine.camunda import listeners, mapping, program
 from engine.camunda.el import is_expression
 from engine.camunda.service_task import CamundaServiceTask
 
@@ -46,10 +55,90 @@ class CamundaUserTaskParser(UserTaskParser):
         return task
 
 
+class CamundaStartEvent(StartEvent, SpiffBpmnTask):
+    pass
+
+
+class CamundaEndEvent(EndEvent, SpiffBpmnTask):
+    pass
+
+
+class CamundaIntermediateCatchEvent(IntermediateCatchEvent, SpiffBpmnTask):
+    pass
+
+
+class CamundaIntermediateThrowEvent(IntermediateThrowEvent, SpiffBpmnTask):
+    pass
+
+
+class CamundaCallActivity(CallActivity):
+    """A call activity passing the called process only its `camunda:in`s and taking back only its `camunda:out`s."""
+
+    camunda_in: list = []
+    camunda_out: list = []
+
+    def copy_data(self, my_task, subworkflow):
+        start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="Start")
+        start.set_data(**_mapped(my_task, mapping.call_inputs, self.camunda_in, my_task.data))
+
+    def update_data(self, my_task, subworkflow):
+        my_task.data.update(_mapped(my_task, mapping.call_outputs, self.camunda_out,
+                                    deepcopy(subworkflow.last_task.data)))
+
+
+def _mapped(task, function, mappings, data):
+    try:
+        return function(mappings, data)
+    except mapping.MappingError as err:
+        raise WorkflowTaskException(f"{task.task_spec.bpmn_id}: {err}", task=task) from err
+
+
+PROGRAMMED = (SpiffBpmnTask,)  # specs that run pre/post-scripts, so can run a Camunda program
+
+
+class CamundaProcessParser(SpiffProcessParser):
+    """Attaches each element's Camunda mappings and listeners to its spec once it is parsed."""
+
+    def parse_node(self, node):
+        known = node.get("id") in self.spec.task_specs
+        spec = super().parse_node(node)
+        if not known:
+            self._attach(node, self.spec.task_specs.get(node.get("id"), spec))
+        return spec
+
+    def _attach(self, node, spec) -> None:
+        try:
+            inputs, outputs = mapping.read_parameters(node)
+            own = [listener for item in mapping.extension_elements(node, "executionListener", "taskListener")
+                   if (listener := listeners.read(item)) is not None]
+            take = [(flow.get("sourceRef"), listener) for flow in self._incoming(node.get("id"))
+                    for item in mapping.extension_elements(flow, "executionListener")
+                    if (listener := listeners.read(item)) is not None]
+            if isinstance(spec, CamundaCallActivity):
+                spec.camunda_in, spec.camunda_out = mapping.read_call_mappings(node)
+        except (mapping.MappingError, listeners.ListenerError) as err:
+            raise ValidationException(str(err), node=node, file_name=self.filename) from err
+        if not (inputs or outputs or own or take) or not isinstance(spec, PROGRAMMED):
+            return  # elements that cannot run them (gateways, boundary events): ignored, in the compat report
+        spec.prescript, spec.postscript = program.programs(
+            node.get("id"), inputs, outputs, own, take, spec.prescript, spec.postscript)
+
+    def _incoming(self, node_id: str) -> list:
+        return [flow for flows in self.outgoing_sequence_flows.values() for flow in flows
+                if flow.get("targetRef") == node_id]
+
+
+
 class CamundaParser(SpiffBpmnParser):
+    PROCESS_PARSER_CLASS = CamundaProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (CamundaServiceTaskParser, CamundaServiceTask),
         full_tag("sendTask"): (CamundaServiceTaskParser, CamundaServiceTask),
         full_tag("userTask"): (CamundaUserTaskParser, UserTask),
+        **{full_tag(tag): (SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag(tag)][0], spec_class)
+           for tag, spec_class in (("startEvent", CamundaStartEvent), ("endEvent", CamundaEndEvent),
+                                   ("intermediateCatchEvent", CamundaIntermediateCatchEvent),
+                                   ("intermediateThrowEvent", CamundaIntermediateThrowEvent),
+                                   ("callActivity", CamundaCallActivity))},
     }

@@ -17,11 +17,12 @@ from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 
 from engine.camunda import el
+from engine.camunda.bpmn_errors import throw
 from engine.camunda.el_parse import parse
+from engine.camunda.handlers import BpmnError
 from engine.core.languages import extension
 
 HANDLERS_EXTENSION = "camunda.handlers"
-BPMN_ERROR_KEY = "camunda_bpmn_error"
 
 
 def bean_of(expression: str) -> str | None:
@@ -70,9 +71,17 @@ class CamundaServiceTask(ServiceTask, SpiffBpmnTask):
         handler = handlers.get(name) if handlers is not None else None
         if handler is None:
             return None  # waits for a worker on the topic named after the class or bean
-        changes = handler(dict(task.data))
-        self.apply(task, changes)
-        return True
+        try:
+            changes = handler(dict(task.data))
+        except BpmnError as error:
+            thrown = error
+        else:
+            self.apply(task, changes)
+            return True
+        # As in Camunda: the error boundary event for its code takes over (it cancels this task when it runs);
+        # with none, the task fails and the instance is an incident naming the element.
+        throw(task, thrown.code, thrown.message, thrown.variables)
+        return None
 
     def apply(self, task, changes: dict[str, Any] | None) -> None:
         if not changes:

@@ -8,6 +8,10 @@ expression means.
 
 `extensions` are named objects a dialect's task specs look up at run time through the workflow's script engine
 (e.g. the service-task handler registry), so specs stay free of per-engine state.
+
+A `TaskProgram` is a pre- or post-script a dialect's parser wrote in its own form rather than Python (Camunda's
+input/output mappings and listeners): the script engine hands a script the program `handles` to it together with
+the task, instead of to the sandbox.
 """
 
 from __future__ import annotations
@@ -23,6 +27,14 @@ class ExpressionLanguage(Protocol):
     def evaluate(self, expression: str, context: dict[str, Any]) -> Any: ...
 
 
+class TaskProgram(Protocol):
+    name: str
+
+    def handles(self, script: str) -> bool: ...
+
+    def run(self, task: Any, script: str) -> None: ...
+
+
 class LanguageEnvironment:
     """A script environment that evaluates registered languages itself and delegates the rest to `inner`."""
 
@@ -30,6 +42,7 @@ class LanguageEnvironment:
         self.inner = inner
         self.languages: list[ExpressionLanguage] = []
         self.extensions: dict[str, Any] = {}
+        self.programs: list[TaskProgram] = []
 
     def language_of(self, expression: Any) -> ExpressionLanguage | None:
         if not isinstance(expression, str):
@@ -38,6 +51,11 @@ class LanguageEnvironment:
             if language.handles(expression):
                 return language
         return None
+
+    def program_of(self, script: Any) -> TaskProgram | None:
+        if not isinstance(script, str):
+            return None
+        return next((program for program in self.programs if program.handles(script)), None)
 
     def evaluate(self, expression, context, external_context=None):
         language = self.language_of(expression)
@@ -62,6 +80,18 @@ def register_language(script_engine: Any, language: ExpressionLanguage) -> None:
     environment = environment_of(script_engine)
     if all(existing.name != language.name for existing in environment.languages):
         environment.languages.append(language)
+
+
+def register_program(script_engine: Any, program: TaskProgram) -> None:
+    environment = environment_of(script_engine)
+    if all(existing.name != program.name for existing in environment.programs):
+        environment.programs.append(program)
+
+
+def program_of(script_engine: Any, script: Any) -> TaskProgram | None:
+    """The registered program that runs `script` itself, or None (then it is Python for the sandbox)."""
+    environment = script_engine.environment
+    return environment.program_of(script) if isinstance(environment, LanguageEnvironment) else None
 
 
 def extension(script_engine: Any, name: str) -> Any:

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from engine.core.conditions import ExpressionFailed, NotFast, fast_expression
+from engine.core.languages import program_of
 from engine.core.sandbox import Effects, SandboxError, SandboxLimits, SandboxPool, ScriptError, ScriptResult
 from engine.core.sandbox_child import SCRIPT_FILENAME, Policy
 
@@ -130,7 +131,11 @@ class SandboxedScriptEngine(PythonScriptEngine):
             return super().evaluate(task, expression, external_context)
 
     def execute(self, task, script, external_context=None):
+        program = program_of(self, script)
         with _running(task):
+            if program is not None:
+                program.run(task, script)
+                return True
             return super().execute(task, script, external_context)
 
     def call_service(self, task, **kwargs):
