@@ -46,6 +46,7 @@ def register_extensions(app: Flask) -> None:
             script_time_limit=app.config["SCRIPT_TIME_LIMIT"], clock=app.config.get("CLOCK"),
             **config.engine_limits(app.config),
             lane_supervisors=app.config.get("LANE_SUPERVISORS"), check_state=app.config["CHECK_STATE"])
+        app.extensions["clientflow"].camunda.handlers.load_setting(app.config.get("CAMUNDA_HANDLERS") or "")
 
 
 def register_blueprints(app: Flask) -> None:

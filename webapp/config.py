@@ -58,6 +58,9 @@ def from_environment(instance_path: Path) -> dict:
         **security_settings(env),
         **portal_and_report_settings(env),
         "RETENTION_DAYS": env.get("CLIENTFLOW_RETENTION_DAYS") or None,
+        # Python handlers of Camunda service tasks and listeners (docs/camunda-migration.md): name=module:function
+        # entries or modules with a CAMUNDA_HANDLERS dict, separated by commas or new lines.
+        "CAMUNDA_HANDLERS": env.get("CLIENTFLOW_CAMUNDA_HANDLERS", ""),
         # Compare every saved state with a full SpiffWorkflow serialization (slow; the test suite turns it on).
         "CHECK_STATE": env.get("CLIENTFLOW_CHECK_STATE", "") == "1",
         # Lane -> the roles that supervise it (team view, reassign); unlisted lanes: docs/operations.md.

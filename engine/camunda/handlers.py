@@ -6,7 +6,8 @@ It may raise `BpmnError(code, message)` to throw a BPMN error that a boundary ev
 makes the instance an incident (status `error`, naming the element), retried from the operations view.
 
 Handlers come from the `clientflow.camunda_handlers` entry-point group (name = handler name) and from the
-`CAMUNDA_HANDLERS` setting: `name=package.module:function` pairs separated by commas or new lines.
+`CAMUNDA_HANDLERS` setting (`CLIENTFLOW_CAMUNDA_HANDLERS`): entries separated by commas or new lines, each
+`name=package.module:function` or a module `package.module` whose `CAMUNDA_HANDLERS` dict maps names to functions.
 """
 
 from __future__ import annotations
@@ -53,16 +54,37 @@ class Handlers:
             self.register(point.name, point.load())
 
     def load_setting(self, setting: str) -> None:
-        """Register `name=module:function` pairs (commas or new lines between them)."""
-        for pair in setting.replace("\n", ",").split(","):
-            if not pair.strip():
-                continue
-            name, _, target = pair.partition("=")
-            module_name, _, function = target.strip().partition(":")
-            if not name.strip() or not module_name or not function:
-                raise InvalidInput(f"CAMUNDA_HANDLERS entry {pair.strip()!r} must be name=package.module:function")
-            try:
-                handler = getattr(importlib.import_module(module_name), function)
-            except (ImportError, AttributeError) as err:
-                raise InvalidInput(f"CAMUNDA_HANDLERS entry {pair.strip()!r}: {err}") from err
-            self.register(name.strip(), handler)
+        """Register the handlers a `CAMUNDA_HANDLERS` setting names (commas or new lines between entries).
+
+        An entry is `name=package.module:function` (one handler under that name), or `package.module` (every
+        handler in the module's `CAMUNDA_HANDLERS` dict, name -> function). Nothing is registered when an entry
+        is wrong: the error names the entry."""
+        found: dict[str, Handler] = {}
+        for entry in (part.strip() for part in setting.replace("\n", ",").split(",")):
+            if entry:
+                found.update(_handlers_of(entry))
+        for name, handler in found.items():
+            self.register(name, handler)
+
+
+def _handlers_of(entry: str) -> dict[str, Handler]:
+    name, equals, target = (part.strip() for part in entry.partition("="))
+    module_name, colon, function = (equals and target or entry).partition(":")
+    if (equals and (not name or not module_name or not function)) or (not equals and colon):
+        raise InvalidInput(f"CAMUNDA_HANDLERS entry {entry!r} must be name=package.module:function or "
+                           "package.module (with a CAMUNDA_HANDLERS dict)")
+    try:
+        module = importlib.import_module(module_name)
+        if equals:
+            handlers = {name: getattr(module, function)}
+        else:
+            handlers = module.CAMUNDA_HANDLERS
+            if not isinstance(handlers, dict):
+                raise InvalidInput(f"CAMUNDA_HANDLERS entry {entry!r}: {module_name}.CAMUNDA_HANDLERS must be a "
+                                   "dict of name -> function")
+    except (ImportError, AttributeError) as err:
+        raise InvalidInput(f"CAMUNDA_HANDLERS entry {entry!r}: {err}") from err
+    for handler_name, handler in handlers.items():
+        if not isinstance(handler_name, str) or not callable(handler):
+            raise InvalidInput(f"CAMUNDA_HANDLERS entry {entry!r}: {handler_name!r} is not a name with a function")
+    return handlers

@@ -52,6 +52,7 @@ SAMPLES = {
     "CLIENTFLOW_PORTAL_SURVEY_PROCESS": "satisfaction",
     "CLIENTFLOW_REPORT_MILESTONES": '{"complaint_handling": {"acknowledged": ["ack_task"]}}',
     "CLIENTFLOW_CHECK_STATE": "1",
+    "CLIENTFLOW_CAMUNDA_HANDLERS": "org.example.Notify=tests.camunda.sample_handlers:notify",
 }
 SPECIAL = {"CLIENTFLOW_INSTANCE_PATH"}  # read by create_app itself (below)
 
