@@ -60,6 +60,7 @@ def deploy_files(services: Services, session: Session, files: dict[str, str], ke
     changes behaviour refuses the deploy unless `allow_ignored` (engine/core/dialects.py)."""
     if not _KEY.match(key or ""):
         raise InvalidInput(f"invalid process key {key!r}: use lower-case letters, digits, _ or -")
+    files = with_called_processes(session, files)
     model = bundle.build_model(files, key, dialects=dialects_of(services), dialect=dialect)
     if not allow_ignored:
         refuse_blocking(model.compat)
@@ -79,6 +80,29 @@ def deploy_files(services: Services, session: Session, files: dict[str, str], ke
     services.models.put(row.id, model)
     return DeployResult(key, row.version, [model.process_id, *_called(model)], created=True,
                         dialect=model.dialect, compat=compat)
+
+
+def with_called_processes(session: Session, files: dict[str, str]) -> dict[str, str]:
+    """The bundle plus, for each call activity calling a process the bundle does not hold, the files of the newest
+    deployed version whose main process has that id (as Camunda resolves a called element by key among deployed
+    processes). They are stored with the caller's version, so it always calls the version it was deployed with;
+    BPMN and DMN files go under `called/<key>/`, form files keep their names (the caller's own win)."""
+    defined, calls = set(), set()
+    for name, text in files.items():
+        if name.endswith(".bpmn"):
+            root = bundle.parse_xml(text, name)
+            defined.update(p.get("id") for p in root.iter(f"{{{bundle.BPMN_NS}}}process"))
+            calls.update(c.get("calledElement") for c in root.iter(f"{{{bundle.BPMN_NS}}}callActivity"))
+    found = dict(files)
+    for process_id in sorted(c for c in calls - defined if c):
+        row = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
+                             .order_by(ProcessDefinition.id.desc()).limit(1))
+        for name, text in (row.files if row is not None else {}).items():  # none: the parser names the process
+            if name.endswith(bundle.MODEL_SUFFIXES):
+                found[f"called/{row.key}/{name}"] = text
+            else:
+                found.setdefault(name, text)
+    return found
 
 
 def _called(model: bundle.BuiltModel) -> list[str]:

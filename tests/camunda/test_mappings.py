@@ -145,3 +145,25 @@ def test_a_call_mapping_without_target_is_refused_at_deploy(engine):
     with pytest.raises(InvalidModel) as refused:
         engine.deploy_files(call('<camunda:in source="amount" />'), "parent")
     assert refused.value.element_id == "call" and "needs a target" in str(refused.value)
+
+
+def test_a_call_activity_calls_a_process_deployed_on_its_own(engine):
+    engine.deploy_files({"child.bpmn": definitions(CHILD)}, "child")
+    parent = call('<camunda:in source="amount" target="x" /><camunda:out source="doubled" target="result" />')
+    parent["model.bpmn"] = parent["model.bpmn"].replace(CHILD, "")
+    result = engine.deploy_files(parent, "parent")
+    assert result.process_ids == ["parent", "child"]
+    assert "called/child/child.bpmn" in engine.definition_files("parent")  # bound to the version deployed now
+    engine.deploy_files({"child.bpmn": definitions(CHILD.replace("x * 2", "x * 3"))}, "child")  # child v2
+    instance = engine.start("parent", {"amount": 5}, by=None)
+    assert instance.status == "completed", instance.error
+    assert engine.instance_detail(instance.id).data["result"] == 10
+    engine.deploy_files(parent, "parent")  # deployed again, the parent calls the newest child
+    assert engine.instance_detail(engine.start("parent", {"amount": 5}, by=None).id).data["result"] == 15
+
+
+def test_a_call_activity_to_a_process_nowhere_deployed_is_refused(engine):
+    parent = call("")
+    parent["model.bpmn"] = parent["model.bpmn"].replace(CHILD, "")
+    with pytest.raises(InvalidModel, match="'child' was not found"):
+        engine.deploy_files(parent, "parent")
