@@ -7,11 +7,12 @@ each of their ended cases (engine/privacy/erasure.py) and then the record itself
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from engine.clients import LABELS, PERSONAL_FIELDS, ClientCase, ClientView
+from engine.clients import KYC_LABELS, LABELS, PERSONAL_FIELDS, ClientCase, ClientView
 from engine.core.db.models import ProcessInstance
 from engine.errors import InvalidInput
 from engine.privacy.erasure import ENDED, erase_instance
@@ -25,10 +26,15 @@ ERASURE_BASIS = "client record erased"
 
 def client_entry(client: ClientView, references: list[str]) -> dict[str, Any]:
     """A client record as a subject access export shows it: labelled fields, the personal ones marked."""
-    fields = [{"label": LABELS[name], "value": getattr(client, name), "personal": name in PERSONAL_FIELDS}
-              for name in LABELS if getattr(client, name) not in (None, "")]
+    labels = {**LABELS, **KYC_LABELS}
+    fields = [{"name": name, "label": label, "value": _json(getattr(client, name)), "personal": name in PERSONAL_FIELDS}
+              for name, label in labels.items() if getattr(client, name) not in (None, "")]
     return {"id": client.id, "fields": fields, "cases": references,
             "created_at": client.created_at.isoformat(), "updated_at": client.updated_at.isoformat()}
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def clients_of_subject(engine: Engine, terms: set[str], instance_ids: list[int]) -> list[dict[str, Any]]:
