@@ -96,6 +96,10 @@ class _Walk:
                 self.report(compat.overridden(name, element_id, self.file, line, "ignored",
                                               "only one literal group can become the task's lane", True))
                 return
+        if name in ("asyncBefore", "asyncAfter", "async") and _local(node.tag) == "userTask":
+            self.report(compat.overridden(name, element_id, self.file, line, "mapped",
+                                          "a user task already waits in its own committed step"))
+            return
         if name == "collection":
             self.collection(node)
         if name == "decisionRef":

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, delete, insert, or_, select, update
 
+from engine.camunda import continuations
 from engine.camunda.bpmn_errors import throw
 from engine.camunda.models import ExternalTask
 from engine.camunda.service_task import CamundaServiceTask
@@ -52,21 +53,25 @@ class LockedTask:
     variables: dict[str, Any] = field(default_factory=dict)
 
 
-def _waiting(workflow) -> list:
-    found = []
+def _waiting(workflow) -> dict[str, tuple[Any, str]]:
+    """The waiting tasks by id, with their topic: a service task's own, or the reserved one of an async
+    continuation waiting for its job."""
+    found = {}
     for tasks_of in (workflow.tasks, *(sub.tasks for sub in workflow.subprocesses.values())):
         for task in tasks_of.values():
-            if task.state == TaskState.STARTED and isinstance(task.task_spec, CamundaServiceTask):
-                found.append(task)
+            if continuations.is_waiting(task):
+                found[str(task.id)] = (task, continuations.ASYNC_TOPIC)
+            elif task.state == TaskState.STARTED and isinstance(task.task_spec, CamundaServiceTask):
+                found[str(task.id)] = (task, task.task_spec.topic)
     return found
 
 
 def _may_wait(model) -> bool:
-    """Whether any task of the model is a Camunda service task (remembered on the cached model)."""
+    """Whether any task of the model is a Camunda service task or async (remembered on the cached model)."""
     known = model.__dict__.get("_clientflow_external_tasks")
     if known is None:
         known = model.__dict__["_clientflow_external_tasks"] = any(
-            isinstance(task_spec, CamundaServiceTask)
+            isinstance(task_spec, CamundaServiceTask | continuations.AsyncContinuation)
             for group in (model.spec, *model.subprocess_specs.values()) if group is not None
             for task_spec in group.task_specs.values())
     return known
@@ -79,15 +84,20 @@ def write_rows(conn, work: Work) -> None:
     # that may have had some).
     if not _may_wait(work.model) and not any(e["kind"] == "instance_migrated" for e in work.events):
         return
-    existing = set(conn.execute(select(ROWS.c.id).where(ROWS.c.instance_id == row.id)).scalars())
-    waiting = {} if row.status != "running" else {str(t.id): t for t in _waiting(work.workflow)}
-    gone = existing - set(waiting)
+    existing = dict(conn.execute(select(ROWS.c.id, ROWS.c.topic).where(ROWS.c.instance_id == row.id)).all())
+    waiting = {} if row.status != "running" else _waiting(work.workflow)
+    gone = set(existing) - set(waiting)
     if gone:
         conn.execute(delete(ROWS).where(ROWS.c.id.in_(sorted(gone))))
+    for task_id, (_task, topic) in waiting.items():
+        if task_id in existing and existing[task_id] != topic:  # continued before it: now waits for a worker
+            conn.execute(update(ROWS).where(ROWS.c.id == task_id).values(
+                topic=topic, worker_id=None, lock_expires_at=None, retries=None, error_message=None,
+                error_details=None, created_at=work.now))
     added = [{"id": task_id, "instance_id": row.id, "process_key": row.process_key, "definition_id": row.definition_id,
-              "element_id": task.task_spec.bpmn_id, "topic": task.task_spec.topic, "priority": 0, "worker_id": None,
+              "element_id": task.task_spec.bpmn_id, "topic": topic, "priority": 0, "worker_id": None,
               "lock_expires_at": None, "retries": None, "error_message": None, "error_details": None,
-              "created_at": work.now} for task_id, task in waiting.items() if task_id not in existing]
+              "created_at": work.now} for task_id, (task, topic) in waiting.items() if task_id not in existing]
     if added:
         conn.execute(insert(ROWS), added)
 
@@ -116,6 +126,8 @@ def fetch_and_lock(services: Services, worker_id: str, max_tasks: int, topics: l
     """Lock up to `max_tasks` unlocked tasks of the given topics for `worker_id`; oldest first."""
     now = services.clock.now()
     by_topic = {t["topicName"]: t for t in topics}
+    if continuations.ASYNC_TOPIC in by_topic:
+        raise InvalidInput(f"topic {continuations.ASYNC_TOPIC!r} is reserved for the engine's own jobs")
     locked: list[tuple[Any, datetime, dict]] = []
     with services.write_connection() as conn:
         candidates = conn.execute(
@@ -152,6 +164,8 @@ def lock(services: Services, task_id: str, worker_id: str, lock_ms: Any) -> None
     until = _lock_until(now, lock_ms)
     with services.write_connection() as conn:
         row = _row(conn, task_id)
+        if row.topic == continuations.ASYNC_TOPIC:
+            raise TaskNotReady(f"task {task_id} is an asynchronous continuation: the engine's worker runs it")
         taken = conn.execute(update(ROWS).where(ROWS.c.id == task_id, or_(
             ROWS.c.worker_id == worker_id, ROWS.c.lock_expires_at.is_(None), ROWS.c.lock_expires_at < now)).values(
             worker_id=worker_id, lock_expires_at=until)).rowcount

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.camunda import external, messages
+from engine.camunda import continuations, external, messages
 from engine.camunda.dialect import CamundaDialect
 from engine.camunda.el import JuelLanguage
 from engine.camunda.handlers import Handlers
@@ -56,6 +56,14 @@ class Camunda:
 
     def unlock(self, task_id: str) -> None:
         external.unlock(self.services, task_id)
+
+    def due_continuations(self, limit: int = 1000) -> list[str]:
+        """Ids of the asynchronous continuations the worker should run now."""
+        return continuations.due(self.services, limit)
+
+    def continue_async(self, task_id: str) -> str:
+        """Run one asynchronous continuation (the worker's job): 'continued', 'retrying', 'incident' or 'done'."""
+        return continuations.continue_async(self.services, task_id)
 
     def external_tasks(self, topic: str | None = None) -> list[dict[str, Any]]:
         return external.open_tasks(self.services, topic)

@@ -15,9 +15,10 @@ from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import CallActivity, UserTask
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 
-from engine.camunda import listeners, mapping, program
+from engine.camunda import continuations, listeners, mapping, program
 from engine.camunda.el import is_expression
 from engine.camunda.service_task import CamundaServiceTask
+from engine.core.bundle import BPMN_NS
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 IMPLEMENTATIONS = ("class", "delegateExpression", "expression")
@@ -142,3 +143,31 @@ class CamundaParser(SpiffBpmnParser):
                                    ("intermediateThrowEvent", CamundaIntermediateThrowEvent),
                                    ("callActivity", CamundaCallActivity))},
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.async_elements: dict[str, tuple[bool, bool, tuple]] = {}
+
+    def add_bpmn_xml(self, bpmn, filename=None):
+        """Also note the elements marked `camunda:asyncBefore`/`asyncAfter` (`camunda:async` is asyncBefore)."""
+        super().add_bpmn_xml(bpmn, filename)
+        for node in bpmn.iter():
+            before = _true(node.get(f"{{{CAMUNDA_NS}}}asyncBefore")) or _true(node.get(f"{{{CAMUNDA_NS}}}async"))
+            after = _true(node.get(f"{{{CAMUNDA_NS}}}asyncAfter"))
+            if node.get("id") and (before or after) and node.tag != full_tag("userTask"):
+                cycle = node.find(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_NS}}}failedJobRetryTimeCycle")
+                waits = continuations.retry_cycle(cycle.text if cycle is not None else None, node.get("id"))
+                self.async_elements[node.get("id")] = (before, after, waits)
+
+    def get_spec(self, process_id, required=True):
+        spec = super().get_spec(process_id, required)
+        if spec is not None and self.async_elements:
+            for task_spec in spec.task_specs.values():
+                marked = self.async_elements.get(getattr(task_spec, "bpmn_id", None))
+                if marked is not None and not task_spec.manual:
+                    continuations.make_async(task_spec, *marked)
+        return spec
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").strip().lower() == "true"

@@ -62,7 +62,8 @@ def detail(services: Services, instance_id: int) -> InstanceDetail:
         state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR) if t.task_spec.bpmn_id})
     data = dict(workflow.data)
     data.update(last_data(workflow))
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+    # STARTED: a task waiting for an external worker or an asynchronous job holds the newest data.
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
         data.update(task.data)
     services.live.put(instance_id, lock_version, workflow)
     return InstanceDetail(instance_view, _jsonable(data), task_views, timer_views, events, completed, active)

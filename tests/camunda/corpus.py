@@ -53,6 +53,11 @@ def drive(engine, clock, instance_id: int, steps: int = 40) -> str:
         if humans:
             engine.complete(humans[0].id, form_data(humans[0].form), by=None)
             continue
+        due = engine.camunda.due_continuations()
+        if due:  # what the worker's jobs do for camunda:asyncBefore/asyncAfter
+            for task_id in due:
+                engine.camunda.continue_async(task_id)
+            continue
         external = [t for t in engine.camunda.external_tasks() if t["instance_id"] == instance_id]
         if external:
             [locked] = [t for t in engine.camunda.fetch_and_lock(

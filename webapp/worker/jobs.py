@@ -1,4 +1,4 @@
-"""RQ jobs: fire one timer, send one notification.
+"""RQ jobs: fire one timer, send one notification, run one asynchronous continuation.
 
 Jobs take ids, are idempotent, and get everything else from the worker's context (webapp/worker/context.py), which
 the entry point installs: no job touches Flask. The path of a timer: the kernel decides (engine/core/actions.py
@@ -17,7 +17,7 @@ from engine.errors import ConcurrentUpdate
 
 from webapp.worker import mail
 from webapp.worker.context import WorkerContext, current
-from webapp.worker.scheduling import schedule_timers, take_leases
+from webapp.worker.scheduling import lease_key, schedule_timers, take_leases
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,19 @@ def fire_timer(timer_id: int) -> str:
 def fire_now(context: WorkerContext, timer_id: int) -> str:
     """Fire through the engine (which checks the due time in its transaction); a concurrent change to the same
     instance means try again."""
+    return _retrying_conflicts(lambda: context.engine.fire_timer(timer_id))
+
+
+def _retrying_conflicts(call):
+    """`call()`, tried again a few times (after a short random wait) while another change to the same instance
+    wins the race; then RQ's Retry takes it from here, and the sweeper after that."""
     attempt = 1
     while True:
         try:
-            return context.engine.fire_timer(timer_id)
+            return call()
         except ConcurrentUpdate:
             if attempt == CONFLICT_RETRIES:
-                raise  # RQ's Retry takes it from here, and the sweeper after that
+                raise
             time.sleep(random.uniform(0.005, 0.05) * attempt)
             attempt += 1
 
@@ -71,6 +77,18 @@ def hold_or_reschedule(context: WorkerContext, timer_id: int, due) -> str:
         return "held"
     schedule_timers(context.redis, [(timer_id, due)], now, context.settings, force=True, lead=timedelta(0))
     return "rescheduled"
+
+
+def continue_async(task_id: str) -> str:
+    """Run one asynchronous continuation of a Camunda model (engine/camunda/continuations.py): 'continued',
+    'retrying', 'incident' or 'done'. A concurrent change to the instance means try again."""
+    context = current()
+    try:
+        outcome = _retrying_conflicts(lambda: context.engine.camunda.continue_async(task_id))
+    finally:
+        context.redis.delete(lease_key("async", task_id))
+    log.info("asynchronous continuation %s: %s", task_id, outcome)
+    return outcome
 
 
 def send_notification(notification_id: int, takeover: bool = False) -> str:

@@ -28,9 +28,13 @@ log = logging.getLogger(__name__)
 # Jobs are named by import path so this module and webapp.jobs need not import each other.
 TIMER_JOB = "webapp.worker.jobs.fire_timer"
 NOTIFICATION_JOB = "webapp.worker.jobs.send_notification"
+CONTINUATION_JOB = "webapp.worker.jobs.continue_async"
 TIMER_JOB_OPTIONS = {"job_timeout": 120, "result_ttl": 300, "failure_ttl": 7 * 24 * 3600,
                      "retry": Retry(max=3, interval=[1, 5, 30])}
 NOTIFICATION_JOB_OPTIONS = {"job_timeout": 180, "result_ttl": 300, "failure_ttl": 7 * 24 * 3600}
+# Camunda's retries of a continuation are counted by the engine; RQ's retry only covers a lost race (ConcurrentUpdate).
+CONTINUATION_JOB_OPTIONS = {"job_timeout": 120, "result_ttl": 300, "failure_ttl": 7 * 24 * 3600,
+                            "retry": Retry(max=3, interval=[1, 5, 30])}
 
 DEFAULT_LEASE_SECONDS = 10.0
 # A worker's heartbeat key lives this long and is renewed three times as often (webapp/worker/sweeper.py).
@@ -72,7 +76,7 @@ class Settings:
         return timedelta(seconds=intervals[min(attempt, len(intervals)) - 1])
 
 
-def lease_key(kind: str, item_id: int) -> str:
+def lease_key(kind: str, item_id: int | str) -> str:
     return f"clientflow:lease:{kind}:{item_id}"
 
 
@@ -190,6 +194,20 @@ def schedule_notifications(redis: Redis, notifications: Iterable[tuple[int, date
             queue.enqueue_at(not_before, NOTIFICATION_JOB, notification_id, retry=retry, **options,
                              **NOTIFICATION_JOB_OPTIONS)
         count += 1
+    return count
+
+
+def schedule_continuations(redis: Redis, task_ids: Iterable[str], now: datetime, settings: Settings) -> int:
+    """Enqueue `continue_async` for each due asynchronous continuation (camunda:asyncBefore/After) whose lease we
+    get (free, or held by a dead worker); the job gives its lease back when done, so a retry is not held up."""
+    task_ids = list(task_ids)
+    queue = Queue(TIMER_QUEUE, connection=redis)
+    taken = take_leases(redis, "async", [(i, now + settings.lease) for i in task_ids], now, takeover=True)
+    count = 0
+    for task_id, ours in zip(task_ids, taken, strict=True):
+        if ours:
+            queue.enqueue(CONTINUATION_JOB, task_id, **CONTINUATION_JOB_OPTIONS)
+            count += 1
     return count
 
 

@@ -1,5 +1,5 @@
-"""The sweeper: give a job to each due (or soon due) timer and notification that has none, and keep this worker's
-heartbeat alive.
+"""The sweeper: give a job to each due (or soon due) timer, notification and asynchronous continuation that has
+none, and keep this worker's heartbeat alive.
 
 Redis is a delivery mechanism, the database is the truth: after a flushed Redis or a worker killed mid-job, the
 sweeper finds the unfired timers and unsent rows and schedules them again, so work is delayed, never lost. Every
@@ -29,6 +29,7 @@ from webapp.worker.scheduling import (
     NOTIFICATION_JOB_OPTIONS,
     Settings,
     heartbeat,
+    schedule_continuations,
     schedule_notifications,
     schedule_timers,
     take_from_dead,
@@ -47,6 +48,7 @@ SLA_TICK_SECONDS = 60
 class SweepResult:
     timers: int
     notifications: int
+    continuations: int = 0
 
 
 def sweep(engine, redis: Redis, settings: Settings, holder: str = "sweeper",
@@ -70,7 +72,8 @@ def sweep(engine, redis: Redis, settings: Settings, holder: str = "sweeper",
         queue.enqueue(NOTIFICATION_JOB, notification_id, takeover=True, **NOTIFICATION_JOB_OPTIONS)
     if orphans:
         log.warning("took over %d notification(s) a dead worker was sending", len(orphans))
-    return SweepResult(scheduled_timers, scheduled_mails + len(orphans))
+    continued = schedule_continuations(redis, engine.camunda.due_continuations(BATCH), now, settings)
+    return SweepResult(scheduled_timers, scheduled_mails + len(orphans), continued)
 
 
 class Sweeper(threading.Thread):
@@ -117,8 +120,9 @@ class Sweeper(threading.Thread):
         except Exception:  # noqa: BLE001 - a sweeper that dies silently would be worse than one that logs and retries
             log.exception("sweep failed; trying again in %ss", self.settings.sweep_interval)
             return None
-        if result.timers or result.notifications:
-            log.info("sweeper scheduled %d timer(s) and %d notification(s)", result.timers, result.notifications)
+        if result.timers or result.notifications or result.continuations:
+            log.info("sweeper scheduled %d timer(s), %d notification(s) and %d asynchronous continuation(s)",
+                     result.timers, result.notifications, result.continuations)
         self._check_schedulers()
         self._retry_handoffs()
         self._tick_slas()
