@@ -17,6 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import create_engine, func, select, text
 
 from engine.bench_floors import postgres_floor, sqlite_floor
+from engine.bench_growth import GROWTH_HEADLINE, measure_growth
 from engine.core import bundle
 from engine.core.db.database import make_sql_engine
 from engine.core.db.models import NO_DUE_DATE, Base, ProcessInstance
@@ -282,5 +283,9 @@ def bench_engine(quick: bool = True, postgres_url: str | None = None,
                 f / o for f, o in zip(clients[name][4], clients[name][1], strict=True))
             if name == "postgresql":
                 results[name].update(round_trips_of_instance(engine, "bench_five", data_for, actor="bench"))
+        progress("growth: one looping instance per database, timed at 10 and at 1,000 finished tasks")
+        growth = {name: measure_growth(engine, actor="bench") for name, engine in engines.items()}
+        results["growth"] = {**{key: growth["sqlite"][key] for key in GROWTH_HEADLINE}, "by_database": growth}
+        for engine in engines.values():
             engine.sql_engine.dispose()
     return results

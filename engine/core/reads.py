@@ -11,7 +11,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from engine.core import audit, definitions, tasks, timers
+from engine.core import audit, compaction, definitions, tasks, timers
 from engine.core.db.models import ProcessInstance
 from engine.core.unit_of_work import last_data, raise_missing_task, restore, view
 from engine.errors import InstanceNotFound, TaskNotFound
@@ -56,8 +56,7 @@ def detail(services: Services, instance_id: int) -> InstanceDetail:
         timer_views = timers.timers_of(session, instance_id)
         events = audit.events_of(session, instance_id)
         instance_view = view(row)
-    completed = sorted({t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)
-                        if t.task_spec.bpmn_id})
+    completed = sorted(compaction.visited(workflow))
     active = sorted({t.task_spec.bpmn_id for t in workflow.get_tasks(
         state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR) if t.task_spec.bpmn_id})
     data = dict(workflow.data)

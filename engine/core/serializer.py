@@ -28,6 +28,11 @@ FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
 _FRAGMENT = "_clientflow_json"  # (key, JSON text) kept on a finished task
 
 
+def forget_json(task: Task) -> None:
+    """Drop a task's kept JSON: the next save converts it again (its internal data or children changed)."""
+    task.__dict__.pop(_FRAGMENT, None)
+
+
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
     """Writes a workflow without its specs; restores it from specs handed in by the caller."""
 
@@ -119,14 +124,16 @@ class StateSerializer:
         list of children - SpiffWorkflow appends to or removes from it, or replaces it) when either
         - the task is finished under a finished parent (neither's data changes any more), or
         - the task carries no data of its own (a predicted task): then its delta only lists its parent's keys.
+        Whoever changes a finished task otherwise (engine/core/compaction.py) calls `forget_json`.
         """
         parent = task.parent
         children = spiff.child_ids(task)
         if task.state & FINISHED and (parent is None or parent.state & FINISHED):
-            key = (task.state, task.last_state_change, task.task_spec, id(children), len(children), task.triggered)
+            key = (task.state, task.last_state_change, task.task_spec, id(children), len(children), task.triggered,
+                   spiff.parent_id(task))
         elif not task.data and not task.internal_data:
             key = (task.state, task.last_state_change, task.task_spec, id(children), len(children), task.triggered,
-                   None if parent is None else tuple(parent.data))
+                   spiff.parent_id(task), None if parent is None else tuple(parent.data))
         else:
             return f'"{task.id}":{self._encode(self._task_dict(task))}'
         cached = getattr(task, _FRAGMENT, None)

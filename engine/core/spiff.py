@@ -1,7 +1,8 @@
 """Every use of SpiffWorkflow's private task internals, in one place.
 
 SpiffWorkflow offers no public way to read a task's raw child/parent ids, to put a failed task back to READY,
-or to keep engine data on a task (timers' due times). pyproject.toml pins SpiffWorkflow to the minor series
+to keep engine data on a task (timers' due times), to take finished tasks out of the tree (engine/core/compaction.py)
+or to run the engine one round at a time. pyproject.toml pins SpiffWorkflow to the minor series
 tests/engine/core/test_spiff.py was run against: an upgrade that changes one of these breaks there, in one place.
 """
 
@@ -11,6 +12,7 @@ import sys
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
@@ -59,3 +61,43 @@ def internal(task: Task, key: str) -> Any:
 def set_internal(task: Task, **values: Any) -> None:
     """Keep values in the task's internal data."""
     task._set_internal_data(**values)
+
+
+def detach(workflow, doomed: set[UUID]) -> set[UUID]:
+    """Take the tasks `doomed` out of a (sub)workflow's tree and out of their remaining parents' child lists.
+
+    Returns the ids of the tasks that lost children (their serialized form changed)."""
+    changed = set()
+    tasks = workflow.tasks
+    for task_id in doomed:
+        task = tasks[task_id]
+        if task._parent is not None and task._parent not in doomed and task._parent in tasks:
+            changed.add(task._parent)
+    for task_id in changed:
+        parent = tasks[task_id]
+        parent._children = [child for child in parent._children if child not in doomed]
+    for task_id in doomed:
+        del tasks[task_id]
+    return changed
+
+
+def reparent(task: Task, parent: Task) -> None:
+    """Hang `task` (and its subtree) under `parent` instead of its own parent, which is being detached."""
+    task._parent = parent.id
+    if task.id not in parent._children:
+        parent._children.append(task.id)
+
+
+def engine_round(workflow, did_complete_task=None) -> bool:
+    """One round of `BpmnWorkflow.do_engine_steps` (which repeats them while a round ran something, then
+    refreshes the timers); True when it ran something. The engine runs the rounds itself to take finished tasks
+    out between rounds of a long automatic loop."""
+    return bool(workflow._do_engine_steps(did_complete_task=did_complete_task))
+
+
+def loop_instances(task: Task) -> list[Task]:
+    """The instances of a multi-instance or standard-loop activity (those of its children that run its inner
+    task; the others are what follows it); empty for any other task."""
+    if not isinstance(task.task_spec, LoopTask):
+        return []
+    return [child for child in task.children if child is not None and child.task_spec.name == task.task_spec.task_spec]

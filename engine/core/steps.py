@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.core import spiff, timers
+from engine.core import compaction, spiff, timers
 from engine.core.sandbox import SandboxError, ScriptLimitExceeded
 from engine.core.sandbox import ScriptError as SandboxScriptError
 from engine.core.scripts import SandboxViolation, ScriptRun
@@ -52,7 +52,7 @@ def run_step(work: Work, step: Callable[[], None]) -> None:
         with work.outbox, ScriptRun() as scripts:
             try:
                 step()
-                work.workflow.do_engine_steps(did_complete_task=_step_recorder(work))
+                compaction.run_engine(work.workflow, _step_recorder(work), work.named_tasks)
                 work.snapshot = snapshot(work.workflow)
                 timers.anchor_due_times(work.workflow, work.snapshot.waiting_timers, work.now)
             finally:

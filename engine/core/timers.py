@@ -151,9 +151,11 @@ def close(conn, timer_id: int, *, fired_at: datetime | None = None, cancelled_at
 
 
 def sync_rows(conn, instance_id: int, workflow, waiting: list, now: datetime,
-              had_timers: bool = True) -> list[tuple[int, datetime]]:
+              had_timers: bool = True, taken_out: set[UUID] = frozenset()) -> list[tuple[int, datetime]]:
     """Insert one row per newly waiting timer; close rows of timers that fired or were cancelled meanwhile.
 
+    `taken_out` holds completed tasks just taken out of the state (engine/core/compaction.py): a timer among
+    them fired.
     Returns (id, due_at) of the rows new in this save (callers schedule them). Skips all queries when the
     model has no timers at all."""
     if not waiting and not had_timers:
@@ -179,7 +181,7 @@ def sync_rows(conn, instance_id: int, workflow, waiting: list, now: datetime,
         if (task_id, _due) in seen:
             continue
         task = workflow.get_task_from_id(_uuid(task_id)) if _has_task(workflow, task_id) else None
-        if task is not None and task.state == TaskState.COMPLETED:
+        if (task is not None and task.state == TaskState.COMPLETED) or _uuid(task_id) in taken_out:
             close(conn, timer_id, fired_at=now)
         else:
             close(conn, timer_id, cancelled_at=now)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.core import audit, business_time, definitions, facts, tasks, timers
+from engine.core import audit, business_time, compaction, definitions, facts, tasks, timers
 from engine.core import outbox as notifications
 from engine.core.db.database import connection_of
 from engine.core.db.models import ProcessInstance
@@ -75,8 +75,9 @@ def save(services: Services, work: Work) -> SaveResult:
             business_time.anchor(workflow, work.snapshot.waiting_timers, now, hooks.business_due)
         except WorkflowException as err:
             mark_error(work, err)
-    state = None
+    state, taken_out = None, set()
     if not work.revert:
+        taken_out = compaction.compact(workflow, work.named_tasks())
         try:
             state = _state_of(services, work)
         except ScriptError as err:
@@ -101,7 +102,7 @@ def save(services: Services, work: Work) -> SaveResult:
     known_tasks = {} if row.id is None else work.open_tasks  # a new instance has no task rows yet
     _write_state(services, work, state)
     tasks.sync_rows(conn, row, snap.ready_human, now, known_tasks)
-    new_timers = timers.sync_rows(conn, row.id, workflow, snap.waiting_timers, now, work.had_timers)
+    new_timers = timers.sync_rows(conn, row.id, workflow, snap.waiting_timers, now, work.had_timers, taken_out)
     outgoing = notifications.write_rows(conn, row.id, work.outbox.items, now) if row.status != "error" else []
     if row.status != previous and row.status in ("completed", "cancelled"):
         work.record(f"instance_{row.status}")

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     pass
 
 
+ENGINE_RECORDS = frozenset({"gateway_taken", "script_ran", "rule_evaluated"})  # engine/core/steps.py
 LABEL_KEYS = ("client_name", "customer_name", "company_name", "submitter_name", "name")
 
 
@@ -62,6 +63,12 @@ class Work:
 
     def __post_init__(self) -> None:
         self.listed = self.row.listed()
+
+    def named_tasks(self) -> set[str]:
+        """The tasks this unit of work's own events name (a completed task, a fired timer): the rows written with
+        the state may still read them, so they stay in the state (engine/core/compaction.py). The engine's records
+        of every gateway and script it ran are left out: a long loop would keep its whole history."""
+        return {e["task_id"] for e in self.events if e["task_id"] and e["kind"] not in ENGINE_RECORDS}
 
     def record(self, kind: str, *, element_id: str | None = None, task_id: str | None = None, **detail) -> None:
         self.events.append({"instance_id": self.row.id, "at": self.now, "actor": self.actor.username, "kind": kind,

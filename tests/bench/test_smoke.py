@@ -32,6 +32,12 @@ def test_engine_part(tmp_path):
     assert engine["sqlite_floor_per_s"] > 0 and 0 < engine["sqlite_ceiling_with_json_ratio"] < engine[
         "sqlite_ceiling_ratio"] < 1
     assert "clientflow persisted, sqlite" in output and "bare sqlite3, the same rows" in output
+    growth = engine["growth"]
+    assert growth["step_ms_at_10"] > 0 and growth["step_ms_at_1000"] > 0 and growth["step_ratio"] > 0
+    sqlite_growth = growth["by_database"]["sqlite"]
+    assert sqlite_growth["step_ms_at_1000"] == growth["step_ms_at_1000"]
+    assert 0 < sqlite_growth["state_bytes_at_1000"] < 2 * sqlite_growth["state_bytes_at_10"]  # never timed: bytes
+    assert "growth, sqlite: a step at 10 finished tasks" in output
     sandbox = engine["sandbox"]
     assert sandbox["isolated_scripts_per_s"] > 0 and sandbox["fast_path_conditions_per_s"] > 0
     assert "Sandbox: scripts" in output

@@ -65,3 +65,54 @@ def test_internal_data_is_kept_and_survives_serialization(tmp_path):
     restored = serializer.deserialize_json(serializer.serialize_json(workflow))
     assert spiff.internal(_review(restored), "clientflow_due") == "2026-03-02T09:00:00+00:00"
     assert spiff.internal(_review(restored), "other") == 1
+
+
+def test_detach_takes_tasks_out_of_the_tree_and_their_parents_child_lists(tmp_path):
+    workflow = _workflow(tmp_path)
+    review = _review(workflow)
+    parent = review.parent
+    doomed = {t.id for t in review}  # the review task and everything predicted under it
+    assert spiff.detach(workflow, doomed) == {parent.id}
+    assert not doomed & set(workflow.tasks) and review.id not in spiff.child_ids(parent)
+    assert all(child is not None for task in workflow.get_tasks() for child in task.children)
+
+
+def test_reparent_hangs_a_task_under_another_keeping_its_subtree(tmp_path):
+    workflow = _workflow(tmp_path)
+    review = _review(workflow)
+    old_parent, root = review.parent, workflow.task_tree
+    spiff.reparent(review, root)
+    spiff.detach(workflow, {old_parent.id})
+    assert review.parent is root and review.id in spiff.child_ids(root)
+    assert review.is_descendant_of(root) and [t.task_spec.bpmn_id for t in review.children] == ["end"]
+    assert review in workflow.get_tasks(state=TaskState.READY)
+
+
+def test_engine_round_runs_ready_engine_tasks_once_and_says_whether_it_did(tmp_path):
+    workflow = _workflow(tmp_path)
+    assert spiff.engine_round(workflow) is False  # only the user task is ready
+    review = _review(workflow)
+    review.run()
+    done = []
+    assert spiff.engine_round(workflow, did_complete_task=done.append) is True
+    assert [t.task_spec.bpmn_id for t in done] == ["end"]
+    while spiff.engine_round(workflow):
+        pass
+    assert workflow.is_completed()
+
+
+def test_loop_instances_are_the_children_running_the_inner_task(tmp_path):
+    path = tmp_path / "m.bpmn"
+    path.write_text(MODEL.replace('<bpmn:userTask id="review" name="Review">',
+                                  '<bpmn:userTask id="review" name="Review"><bpmn:multiInstanceLoopCharacteristics>'
+                                  '<bpmn:loopCardinality>3</bpmn:loopCardinality>'
+                                  '</bpmn:multiInstanceLoopCharacteristics>'))
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(path))
+    workflow = BpmnWorkflow(parser.get_spec("p"))
+    workflow.do_engine_steps()
+    [multi] = workflow.get_tasks(state=TaskState.STARTED)  # the activity, running its three instances
+    instances = spiff.loop_instances(multi)
+    assert len(instances) == 3 and all(t.task_spec.manual for t in instances)
+    assert [t.task_spec.bpmn_id for t in multi.children if t not in instances] == ["end"]
+    assert spiff.loop_instances(instances[0]) == [] and spiff.loop_instances(workflow.task_tree) == []

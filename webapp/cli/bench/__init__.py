@@ -42,6 +42,11 @@ def _engine_table(result: dict) -> list[str]:
         lines.append(f"  round trips to PostgreSQL per instance (counted in libpq's trace): "
                      f"{trips['round_trips_per_instance']} (start {trips['round_trips']['start']}, task list "
                      f"{trips['round_trips']['task_list']}, completion {trips['round_trips']['completion']})")
+    for backend, growth in result.get("growth", {}).get("by_database", {}).items():
+        lines.append(f"  growth, {backend}: a step at 10 finished tasks {growth['step_ms_at_10']:.2f} ms, at 1,000 "
+                     f"{growth['step_ms_at_1000']:.2f} ms ({growth['step_ratio']:.2f}x); state "
+                     f"{growth['state_bytes_at_10']:,} -> {growth['state_bytes_at_1000']:,} bytes; restore "
+                     f"{growth['restore_ms_at_10']:.1f} -> {growth['restore_ms_at_1000']:.1f} ms")
     if "sqlite_floor_per_s" in result:
         lines += [f"  {'bare sqlite3, the same rows, own file':<44}{result['sqlite_floor_per_s']:>10.1f} inst/s",
                   f"  best ratio any engine code could reach on SQLite here: {result['sqlite_ceiling_ratio']:.2f} "
