@@ -49,6 +49,14 @@ class Execution:
             return self.business_key
         raise ELError(f"execution.{name}() with {len(args)} argument(s) is not supported")
 
+    def property(self, name: str) -> Any:
+        """`execution.processBusinessKey` and `execution.businessKey` (JUEL's bean properties of the getters)."""
+        if name in ("processBusinessKey", "businessKey"):
+            return self.business_key
+        if name == "variables":
+            return dict(self.variables)
+        raise ELError(f"execution.{name} is not supported")
+
 
 def _text(value: Any) -> str:
     if value is None:
@@ -102,6 +110,8 @@ def _long(value: int | float) -> int | float:
 
 
 def _item(container: Any, key: Any) -> Any:
+    if isinstance(container, Execution):
+        return container.property(_text(key))
     if isinstance(container, dict):
         return container.get(key if key in container else _text(key))
     if isinstance(container, list | tuple | str):

@@ -27,7 +27,9 @@ from engine.camunda.service_task import HANDLERS_EXTENSION
 from engine.core.languages import extension
 
 MARKER = "#camunda-program\n"
-STARTED = "camunda_started"  # internal data: the start program ran (a waiting event is updated again and again)
+# Internal data: the variables the start program set. A waiting event is updated again and again, and each time
+# re-inherits its parent's variables; the program runs once and its changes are put back.
+STARTED = "camunda_started"
 
 
 def encode(element_id: str, phase: str, steps: list[dict[str, Any]], inputs: list, outputs: list) -> str:
@@ -72,9 +74,17 @@ class CamundaPrograms:
     def run(self, task: Any, script: str) -> None:
         program = decode(script)
         if program["phase"] == "start":
-            if task.internal_data.get(STARTED):
+            done = task.internal_data.get(STARTED)
+            if done is not None:  # updated again while waiting: the task re-inherited its parent's variables
+                task.data.update(deepcopy(done))
                 return
-            task.internal_data[STARTED] = True
+            before = deepcopy(task.data)
+        self.steps(task, program)
+        if program["phase"] == "start":
+            task.internal_data[STARTED] = {name: deepcopy(value) for name, value in task.data.items()
+                                           if name not in before or before[name] != value}
+
+    def steps(self, task: Any, program: dict[str, Any]) -> None:
         for step in program["steps"]:
             thrown = None
             try:

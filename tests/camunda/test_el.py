@@ -50,6 +50,13 @@ def test_constructs(expression, expected):
     assert evaluate(expression, dict(DATA)) == expected
 
 
+def test_execution_properties():
+    assert evaluate("#{execution.processBusinessKey}-${execution.businessKey}", {}, "BK-1") == "BK-1-BK-1"
+    assert evaluate("${execution.variables.name}", dict(DATA)) == "Ann"
+    with pytest.raises(ELError, match="execution.engine is not supported"):
+        evaluate("${execution.engine}", {})
+
+
 def test_set_variable_writes_into_the_variables():
     variables = {"a": 1}
     assert evaluate("${execution.setVariable('b', a + 1)}", variables) is None

@@ -151,3 +151,26 @@ def test_a_failing_handler_is_an_incident_and_retry_runs_it_again(engine):
     assert [(i.instance.id, i.element_id) for i in found] == [(instance.id, "charge")]
     retried = engine.retry(instance.id)
     assert retried.status == "completed" and len(calls) == 2
+
+
+def test_a_waiting_event_runs_its_start_listener_once(engine):
+    trail = []
+    recorder(engine, trail, "a.Wait")
+    counter = listener("expression", "${execution.setVariable('started', started + 1)}", "start") \
+        + listener("class", "a.Wait", "start")
+    wait = element("intermediateCatchEvent", "wait", counter,
+                   body='<bpmn:messageEventDefinition messageRef="go" />')
+    review = element("userTask", "review")
+    files = {"model.bpmn": definitions('<bpmn:message id="go" name="go" />', process(
+        "p", element("startEvent", "start"), element("parallelGateway", "fork"), wait, element("endEvent", "end"),
+        extra='<bpmn:sequenceFlow id="f_fork_review" sourceRef="fork" targetRef="review" />' + review
+              + '<bpmn:endEvent id="end2" /><bpmn:sequenceFlow id="f_review_end2" sourceRef="review" '
+                'targetRef="end2" />'))}
+    engine.deploy_files(files, "waiting")
+    instance = engine.start("waiting", {"started": 0}, by=None)
+    [task] = engine.tasks(instance_id=instance.id)
+    engine.complete(task.id, {}, by=None)  # the instance runs on while the message event keeps waiting
+    engine.send_message("go", {"reference": instance.reference}, {})
+    assert engine.instance(instance.id).status == "completed"
+    assert engine.instance_detail(instance.id).data["started"] == 1  # set once, kept while the event waited
+    assert trail == [("a.Wait", None)]
