@@ -1,0 +1,267 @@
+"""Policy checks that take a model folder: each deploys the process it needs from `folder` (a copy of processes/
+with its forms in `folder/forms`) and asserts one rule of docs/policy-coverage.md, raising AssertionError when the
+models or forms no longer keep it. tests/processes/test_policy_mutations.py runs them on the shipped copy (all pass)
+and on mutated copies (the named check must fail)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from engine.core.bundle import read_bundle
+from engine.errors import InvalidTaskData
+from engine.privacy.datamap import NO_PURPOSE, process_privacy
+from tests.processes.flow import PROCESSES, Flow, advance_and_fire
+from tests.processes.test_client_onboarding import ACTIVATION, APPROVE, CHECKS, DOCUMENTS, REQUEST, RM, upload
+
+FORMS = PROCESSES.parent / "forms"
+CLIENT = "thandi@example.com"
+COMPLAINT = {"client_name": "Thandi Mokoena", "client_email": CLIENT, "client_phone": "+27 82 555 0101",
+             "channel": "hotline", "category": "delivery", "description": "The concentrate delivery was 12 days late.",
+             "remedy_sought": "Refund the transport fee."}
+RESOLVED = {"findings": "The carrier lost the load sheet at the weighbridge.",
+            "resolution": "We refunded the transport fee and changed carrier for your route.",
+            "corrective_action": "Load sheets are now scanned at the gate."}
+ORIENTATION = {"orientation_date": "2026-04-02", "orientation_format": "on_site", "topics": ["safety"],
+               "support_channels_explained": True}
+# Personal fields the privacy tools must know, by shipped form (POPIA: confidentiality, export, erasure).
+PERSONAL = {"complaint_intake.json": ("client_name", "client_email", "client_phone"),
+            "inquiry_intake.json": ("client_name", "client_email"),
+            "onboarding_request.json": ("contact_name", "client_email"),
+            "onboarding_documents.json": ("bank_details.account_number", "id_document")}
+
+
+@dataclass
+class Models:
+    """A copy of the shipped models and forms, and the engine and clock the checks run on."""
+
+    folder: Path
+    engine: object
+    clock: object
+
+    def deploy(self, key: str) -> None:
+        files = read_bundle(self.folder / f"{key}.bpmn", [self.folder / "forms"],
+                            extra=sorted(self.folder.glob("*.dmn")))
+        self.engine.deploy_files(files, key, "process-owner")
+
+    def start(self, key: str, data: dict, by: str) -> Flow:
+        self.deploy(key)
+        return Flow(self.engine, self.engine.start(key, data, by=by).id)
+
+
+def copy_models(target: Path) -> Path:
+    """processes/ with forms/ inside it, ready to mutate."""
+    shutil.copytree(PROCESSES, target)
+    shutil.copytree(FORMS, target / "forms")
+    return target
+
+
+def refused(action, field: str) -> None:
+    try:
+        action()
+    except InvalidTaskData as err:
+        assert field in err.errors, f"refused, but not for {field}: {err.errors}"
+        return
+    raise AssertionError(f"accepted without {field}")
+
+
+# -- onboarding ----------------------------------------------------------------------------------------------
+
+def _documents(m: Models, **changes) -> Flow:
+    flow = m.start("client_onboarding", REQUEST, by="rm")
+    flow.complete("assign_relationship_manager", RM, by="rm")
+    flow.complete("collect_documents", {**DOCUMENTS, **upload(flow), **changes}, by="officer")
+    return flow
+
+
+def _active(m: Models) -> Flow:
+    flow = _documents(m)
+    flow.complete("compliance_check", APPROVE, by="compliance")
+    flow.complete("activate_service", ACTIVATION, by="officer")
+    return flow
+
+
+def terms_explained_required(m: Models) -> None:
+    """001 3.2 / 000 3 Transparency: the client confirmed the terms before compliance."""
+    flow = m.start("client_onboarding", REQUEST, by="rm")
+    flow.complete("assign_relationship_manager", RM, by="rm")
+    refused(lambda: flow.complete("collect_documents", {**DOCUMENTS, **upload(flow), "terms_explained": False},
+                                  by="officer"), "terms_explained")
+
+
+def every_compliance_check_required(m: Models) -> None:
+    """001 3.2: every check ticked before approval."""
+    flow = _documents(m)
+    for check in CHECKS:
+        refused(lambda check=check: flow.complete("compliance_check", {**APPROVE, check: False}, by="compliance"),
+                check)
+
+
+def expired_document_blocks_approval(m: Models) -> None:
+    """001 3.2: an expired document blocks approval."""
+    yesterday = (m.clock.now() - timedelta(days=1)).date().isoformat()
+    flow = m.start("client_onboarding", REQUEST, by="rm")
+    flow.complete("assign_relationship_manager", RM, by="rm")
+    flow.complete("collect_documents", {**DOCUMENTS, **upload(flow), **upload(flow, expires=yesterday,
+                                                                              id_document="id")}, by="officer")
+    refused(lambda: flow.complete("compliance_check", APPROVE, by="compliance"), "decision")
+
+
+def collector_cannot_sign_off(m: Models) -> None:
+    """001 3.2 / 5: four eyes: who collected the documents cannot sign off."""
+    flow = m.start("client_onboarding", REQUEST, by="rm")
+    flow.complete("assign_relationship_manager", RM, by="rm")
+    flow.complete("collect_documents", {**DOCUMENTS, **upload(flow, by="dual")}, by="dual")
+    flow.fresh()
+    offered = [t.element_id for t in m.engine.tasks(user="dual") if t.instance_id == flow.id]
+    assert "compliance_check" not in offered, "the collector is offered the sign-off"
+
+
+def sign_offs_in_the_compliance_lane(m: Models) -> None:
+    """001 5: the compliance sign-off and the second approval belong to the Compliance Officer."""
+    flow = _documents(m, pep_involved=True)
+    assert flow.task("compliance_check").lane == "Compliance Officer"
+    flow.complete("compliance_check", APPROVE, by="compliance")
+    assert flow.task("second_approval").lane == "Compliance Officer"
+
+
+def high_risk_needs_a_second_approver(m: Models) -> None:
+    """001 3.2 / 5: risk-based approval: high risk needs a second approval."""
+    flow = _documents(m, pep_involved=True)
+    assert (flow.data["risk_rating"], flow.data["approval_tier"]) == ("high", "dual")
+    flow.complete("compliance_check", APPROVE, by="compliance")
+    assert flow.elements() == ["second_approval"], flow.elements()
+
+
+def activation_needs_the_agreed_sla(m: Models) -> None:
+    """000 3 Transparency / 001 4.1: response and resolution times agreed at activation."""
+    flow = _documents(m)
+    flow.complete("compliance_check", APPROVE, by="compliance")
+    refused(lambda: flow.complete("activate_service", {**ACTIVATION, "sla_agreed": False}, by="officer"),
+            "sla_agreed")
+
+
+def orientation_explains_support_channels(m: Models) -> None:
+    """001 3.3: the client knows the support channels."""
+    flow = _active(m)
+    refused(lambda: flow.complete("orientation", {**ORIENTATION, "support_channels_explained": False}, by="rm"),
+            "support_channels_explained")
+
+
+def activation_schedules_the_kyc_review(m: Models) -> None:
+    """001 3.2: the periodic KYC review, yearly for low risk."""
+    m.deploy("kyc_review")
+    flow = _active(m)
+    opened = flow.data.get("kyc_review_opened")
+    assert opened, "no KYC review was opened at activation"
+    review = Flow(m.engine, opened["started_instance_id"])
+    [due] = review.pending_timers().values()
+    assert 364 <= (due - m.clock.now()).days <= 366, due
+
+
+def kyc_refresh_blocks_expired_documents(m: Models) -> None:
+    """001 3.2: a KYC review cannot be confirmed on an expired document."""
+    review = m.start("kyc_review", {"company_name": "Thaba", "client_email": "naledi@thaba.example",
+                                    "kyc_review_interval": "P3M"}, by="compliance")
+    advance_and_fire(m.engine, m.clock, days=93)
+    yesterday = (m.clock.now() - timedelta(days=1)).date().isoformat()
+    docs = {f: m.engine.documents.upload(review.id, k, "x.pdf", b"%PDF-1.4\n", yesterday if k == "tax" else
+                                         "2099-12-31", "compliance").reference
+            for f, k in {"id_document": "id", "registration_document": "registration", "tax_document": "tax",
+                         "bank_confirmation": "bank_confirmation"}.items()}
+    ticks = dict.fromkeys(("identity_verified", "registration_verified", "tax_status_verified",
+                           "bank_details_verified", "sanctions_screened"), True)
+    refused(lambda: review.complete("refresh_kyc", {**ticks, **docs, "pep_involved": False,
+                                                    "high_risk_jurisdiction": False, "industry_risk": "low",
+                                                    "kyc_outcome": "confirmed"}, by="compliance"), "kyc_outcome")
+
+
+# -- complaints ----------------------------------------------------------------------------------------------
+
+def complaint_channels_accepted(m: Models) -> None:
+    """001 4.1 / 003 5: hotline, e-mail, website, walk-in and suggestion box."""
+    m.deploy("complaint_handling")
+    for channel in ("hotline", "email", "website", "walk_in", "suggestion_box"):
+        try:
+            m.engine.start("complaint_handling", {**COMPLAINT, "channel": channel}, by="agent")
+        except InvalidTaskData as err:
+            raise AssertionError(f"a complaint by {channel} was refused: {err.errors}") from err
+
+
+def intake_keeps_the_remedy_sought(m: Models) -> None:
+    """003 Strategy 3: listen to the customer: what they want done is recorded."""
+    flow = m.start("complaint_handling", COMPLAINT, by="agent")
+    assert flow.data.get("remedy_sought") == COMPLAINT["remedy_sought"], "the remedy sought was not kept"
+
+
+def resolution_records_corrective_action(m: Models) -> None:
+    """002 4.5: corrective actions documented."""
+    flow = m.start("complaint_handling", COMPLAINT, by="agent")
+    flow.complete("register", {"severity": "medium", "handler_email": "agent@example.com"}, by="agent")
+    flow.complete("investigate", RESOLVED, by="agent")
+    assert flow.data.get("corrective_action") == RESOLVED["corrective_action"], "corrective action not kept"
+
+
+def warning_sends_the_client_nothing(m: Models) -> None:
+    """000 5: avoid over-communication: the SLA warning goes to staff only."""
+    flow = m.start("complaint_handling", COMPLAINT, by="agent")
+    flow.complete("register", {"severity": "high", "handler_email": "agent@example.com"}, by="agent")
+    before = [mail for mail in flow.mails() if mail[1] == CLIENT]
+    due = flow.task("investigate").due_at
+    fired = advance_and_fire(m.engine, m.clock, seconds=(due - m.clock.now()).total_seconds() - 60)
+    assert fired >= 1 and flow.mails("sla_warning"), "no warning fired"
+    assert [mail for mail in flow.mails() if mail[1] == CLIENT] == before, "the client was mailed on the warning"
+
+
+# -- inquiries, suggestions, feedback ------------------------------------------------------------------------
+
+def inquiry_channels_accepted(m: Models) -> None:
+    """001 4.2: support requests from every channel."""
+    m.deploy("inquiry")
+    schema = json.loads((m.folder / "forms" / "inquiry_intake.json").read_text())
+    for channel in ("hotline", "email", "website", "walk_in", "letter", "social_media", "public_meeting"):
+        assert channel in schema["properties"]["channel"]["enum"], f"the {channel} channel is gone"
+
+
+def suggestions_from_public_meetings(m: Models) -> None:
+    """003 5: concerns raised at public meetings (imbizo) are noted."""
+    m.deploy("suggestion")
+    schema = json.loads((m.folder / "forms" / "suggestion_intake.json").read_text())
+    assert "public_meeting" in schema["properties"]["channel"]["enum"], "the public_meeting channel is gone"
+
+
+def low_rating_gets_service_recovery(m: Models) -> None:
+    """002 4.4: feedback addressed: a rating of 1 or 2 gets a supervisor's follow-up."""
+    flow = m.start("feedback", {"rating": 2, "comments": "Nobody called me back.", "client_email": "pule@example.com",
+                                "about_reference": "CMP-2026-000042", "may_contact": True}, by="agent")
+    assert "recover_service" in flow.elements(), flow.elements()
+
+
+# -- privacy, purpose ----------------------------------------------------------------------------------------
+
+def personal_fields_are_marked(m: Models) -> None:
+    """000 3-4 / 004 3: the privacy tools know every personal field of the shipped forms."""
+    for key in ("complaint_handling", "inquiry", "client_onboarding"):
+        m.deploy(key)
+    with m.engine.read_session() as session:
+        for process in m.engine.processes():
+            model = m.engine.model(session.connection(), process.definition_id)
+            known = process_privacy(model, process.key, process.version).paths
+            for form, fields in PERSONAL.items():
+                if form in model.forms:
+                    missing = [f for f in fields if f not in known or form not in known[f].forms]
+                    assert not missing, f"{form}: {missing} not marked personal"
+
+
+def every_process_states_its_purpose(m: Models) -> None:
+    """004 3: POPIA s13 purpose on every process."""
+    keys = sorted(p.stem for p in m.folder.glob("*.bpmn"))
+    for key in keys:
+        m.deploy(key)
+    with m.engine.read_session() as session:
+        for process in m.engine.processes():
+            model = m.engine.model(session.connection(), process.definition_id)
+            assert process_privacy(model, process.key, process.version).purpose != NO_PURPOSE, process.key
