@@ -14,6 +14,7 @@ from engine.camunda.feature import Camunda
 from engine.casework.supervision import Supervision
 from engine.clients import ClientService, ConsentGate
 from engine.clients.documents import DocumentStore, check_completions
+from engine.clients.uploads import UploadPolicy
 from engine.clock import Clock
 from engine.core import actions, audit, definitions, reads, tasks, timers, unit_of_work
 from engine.core.bundle import is_bpmn, read_bundle, top_process_ids
@@ -46,10 +47,12 @@ class Engine(CaseworkUses, NotificationUses, StudioUses):
                  script_time_limit: float = 1.0, script_memory_mb: int = 256, script_wall_seconds: float = 2.0,
                  sandbox_processes: int = 2, max_state_bytes: int = MAX_STATE_BYTES,
                  max_variable_bytes: int = 256 * 1024, live_cache_size: int = 256,
-                 lane_supervisors: dict[str, list[str]] | None = None, check_state: bool = False):
+                 lane_supervisors: dict[str, list[str]] | None = None, check_state: bool = False,
+                 upload_policy: UploadPolicy | None = None):
         """`script_*` and `sandbox_processes` bound each script run (docs/sandbox.md); `max_state_bytes` bounds an
         instance's saved state and `max_variable_bytes` one value given by a form or the API; `check_state` compares
-        every saved state with a full SpiffWorkflow serialization (tests)."""
+        every saved state with a full SpiffWorkflow serialization (tests); `upload_policy` limits uploaded files
+        (size, types, virus scan)."""
         self.forms = FormService()
         self.supervision = Supervision.of(lane_supervisors)  # who sees a lane's team view (engine/casework)
         limits = SandboxLimits(cpu_seconds=script_time_limit, memory_mb=script_memory_mb,
@@ -69,7 +72,8 @@ class Engine(CaseworkUses, NotificationUses, StudioUses):
         self.camunda = Camunda(self.services)  # Camunda 7 models, JUEL, handlers, external tasks (engine/camunda)
         self.clients = ClientService(services)  # the client record (engine/clients)
         hooks_of(services).row_writers.append(ConsentGate())  # consent and corrected addresses on outgoing mail
-        self.documents = DocumentStore(services)  # uploaded case documents (engine/clients/documents.py)
+        # uploaded case documents and attachments (engine/clients/documents.py)
+        self.documents = DocumentStore(services, upload_policy)
         hooks_of(services).row_writers.append(check_completions)  # document references and expiry gates
         # business calendars and SLA clocks (engine/sla, docs/sla.md); agreed targets from the client record
         self.sla = SlaService(agreements=sla_agreements.of_case)

@@ -45,7 +45,8 @@ def register_extensions(app: Flask) -> None:
             db.engine, form_dirs=[forms_dir] if forms_dir.is_dir() else [],
             script_time_limit=app.config["SCRIPT_TIME_LIMIT"], clock=app.config.get("CLOCK"),
             **config.engine_limits(app.config),
-            lane_supervisors=app.config.get("LANE_SUPERVISORS"), check_state=app.config["CHECK_STATE"])
+            lane_supervisors=app.config.get("LANE_SUPERVISORS"), check_state=app.config["CHECK_STATE"],
+            upload_policy=config.upload_policy(app.config))
         app.extensions["clientflow"].camunda.handlers.load_setting(app.config.get("CAMUNDA_HANDLERS") or "")
 
 

@@ -8,6 +8,8 @@ import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engine.clients.uploads import MB, UploadPolicy, scanner_from
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESPONSIBLE_PARTY = "Clientflow customer service; contact our Information Officer at privacy@clientflow.example"
 
@@ -57,6 +59,7 @@ def from_environment(instance_path: Path) -> dict:
         "PAGE_SIZE": 50,
         **security_settings(env),
         **portal_and_report_settings(env),
+        **upload_settings(env),
         "RETENTION_DAYS": env.get("CLIENTFLOW_RETENTION_DAYS") or None,
         # Python handlers of Camunda service tasks and listeners (docs/camunda-migration.md): name=module:function
         # entries or modules with a CAMUNDA_HANDLERS dict, separated by commas or new lines.
@@ -79,6 +82,25 @@ def portal_and_report_settings(env) -> dict:
         "CLIENTFLOW_REPORT_MILESTONES")}
     settings["PORTAL_SURVEY_PROCESS"] = env.get("CLIENTFLOW_PORTAL_SURVEY_PROCESS") or None
     return settings
+
+
+def upload_settings(env) -> dict:
+    """Uploaded files, case documents and attachments alike (docs/operations.md, "Uploads")."""
+    try:
+        max_mb = float(env.get("CLIENTFLOW_UPLOAD_MAX_MB", "5"))
+    except ValueError as err:
+        raise ValueError("CLIENTFLOW_UPLOAD_MAX_MB must be a number of megabytes, e.g. 5 or 0.5") from err
+    return {
+        "UPLOAD_MAX_MB": max_mb,
+        # Content types (recognised by the file's first bytes) that attachments may be; documents of a kind
+        # (ID, bank letter...) take the PDF, PNG and JPEG among them.
+        "UPLOAD_TYPES": [t.strip() for t in env.get("CLIENTFLOW_UPLOAD_TYPES",
+                                                    "application/pdf,image/png,image/jpeg,text/plain").split(",")
+                         if t.strip()],
+        # The virus-scan hook: a command (the file's path is appended; exit 0 clean, 1 infected) or
+        # `package.module:function`; unset: no scan.
+        "UPLOAD_SCAN": env.get("CLIENTFLOW_UPLOAD_SCAN") or None,
+    }
 
 
 def json_setting(env, variable: str) -> dict | None:
@@ -131,6 +153,15 @@ def engine_limits(settings) -> dict:
     return {"script_memory_mb": settings["SCRIPT_MEMORY_MB"], "script_wall_seconds": settings["SCRIPT_WALL_SECONDS"],
             "sandbox_processes": settings["SANDBOX_PROCESSES"], "max_state_bytes": settings["MAX_STATE_BYTES"],
             "max_variable_bytes": settings["MAX_VARIABLE_BYTES"]}
+
+
+def upload_policy(settings) -> UploadPolicy:
+    """The size, types and virus scan every upload must pass, from UPLOAD_MAX_MB, UPLOAD_TYPES and UPLOAD_SCAN."""
+    try:
+        return UploadPolicy(max_bytes=int(settings["UPLOAD_MAX_MB"] * MB), types=tuple(settings["UPLOAD_TYPES"]),
+                            scanner=scanner_from(settings["UPLOAD_SCAN"]))
+    except ValueError as err:
+        raise ValueError(f"upload settings (CLIENTFLOW_UPLOAD_MAX_MB, _TYPES, _SCAN): {err}") from err
 
 
 def display_timezone(name: str) -> str:

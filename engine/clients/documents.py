@@ -1,4 +1,5 @@
-"""Documents uploaded for a case (ID, registration, tax, bank letter, contract), kept outside the workflow state.
+"""Files uploaded for a case, kept outside the workflow state: documents (ID, registration, tax, bank letter,
+contract) and attachments (any allowed file a colleague adds to a case or one of its tasks).
 
 A form field marked `"x-document": "<kind>"` holds a reference `doc-<id>` to a `client_document` row of the same
 case; the row keeps the file (type and size checked, SHA-256), its expiry date and who uploaded it. A user task
@@ -6,6 +7,9 @@ with the property `documentsValidFor` (`field=value`, e.g. `decision=approve`) c
 value while a document the case refers to has expired: the check runs in the completion's own transaction (a
 kernel row writer), so a refusal saves nothing. Documents are served only to users with an access basis for
 the case's process (its lanes, Compliance Officer, Admin) and are deleted when the case is erased.
+
+An attachment is a row of kind `attachment` (no expiry), optionally tied to the task it was added on. Every
+upload passes the deployment's `UploadPolicy` (size, types, virus scan: engine/clients/uploads.py).
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from uuid import UUID
 from sqlalchemy import select
 
 from engine.clients.models import ClientDocument
+from engine.clients.uploads import UploadPolicy, safe_filename
 from engine.core import audit
+from engine.core.db.models import HumanTask, ProcessInstance
 from engine.core.tasks import properties
-from engine.errors import InvalidInput, InvalidTaskData, NotFound
+from engine.errors import InstanceNotFound, InvalidInput, InvalidTaskData, NotFound, TaskNotFound
 
 if TYPE_CHECKING:
     from engine.core.services import Services
@@ -31,17 +37,15 @@ DOCUMENT_KEYWORD = "x-document"
 GATE_PROPERTY = "documentsValidFor"
 KINDS = {"id": "Identity document", "registration": "Company registration certificate",
          "tax": "Tax clearance / compliance pin", "bank_confirmation": "Bank confirmation letter",
-         "contract": "Signed contract", "other": "Other document"}
-NO_EXPIRY = {"contract", "other"}  # a contract is dated when signed, not by an expiry
-MAX_BYTES = 5 * 1024 * 1024
-# Accepted types, recognised by their first bytes (the name and the browser's claim are not trusted).
-SIGNATURES = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+         "contract": "Signed contract", "other": "Other document", "attachment": "Attachment"}
+ATTACHMENT = "attachment"
+NO_EXPIRY = {"contract", "other", ATTACHMENT}  # a contract is dated when signed, not by an expiry
 REFERENCE = re.compile(r"^doc-([0-9]{1,12})$")
 
 
 @dataclass(frozen=True)
 class DocumentView:
-    """A stored document without its content."""
+    """A stored document or attachment without its content."""
 
     id: int
     instance_id: int
@@ -53,6 +57,8 @@ class DocumentView:
     expires_on: date | None
     uploaded_by: str | None
     uploaded_at: datetime
+    task_id: str | None = None
+    task_name: str | None = None
 
     @property
     def reference(self) -> str:
@@ -62,60 +68,76 @@ class DocumentView:
     def label(self) -> str:
         return KINDS.get(self.kind, self.kind)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "reference": self.reference, "instance_id": self.instance_id, "kind": self.kind,
+                "label": self.label, "filename": self.filename, "content_type": self.content_type,
+                "size": self.size, "sha256": self.sha256,
+                "expires_on": self.expires_on.isoformat() if self.expires_on else None,
+                "uploaded_by": self.uploaded_by, "uploaded_at": self.uploaded_at.isoformat(),
+                "task_id": self.task_id, "task_name": self.task_name}
+
 
 def _view(row) -> DocumentView:
     return DocumentView(row.id, row.instance_id, row.kind, row.filename, row.content_type, row.size, row.sha256,
-                        row.expires_on, row.uploaded_by, row.uploaded_at)
+                        row.expires_on, row.uploaded_by, row.uploaded_at, row.task_id, row.task_name)
 
 
-def content_type_of(content: bytes) -> str | None:
-    return next((kind for magic, kind in SIGNATURES if content.startswith(magic)), None)
-
-
-def check_upload(kind: str, filename: str | None, content: bytes, expires_on: date | str | None) -> tuple:
+def check_upload(kind: str, filename: str | None, content: bytes, expires_on: date | str | None,
+                 policy: UploadPolicy | None = None) -> tuple:
     """The checked (content type, file name, expiry) of an upload, or `InvalidInput` naming what is wrong."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown document kind {kind!r} (use one of {', '.join(KINDS)})")
-    if not content:
-        raise InvalidInput(f"the {KINDS[kind].lower()} file is empty")
-    if len(content) > MAX_BYTES:
-        raise InvalidInput(f"the {KINDS[kind].lower()} file is {len(content) / 1_048_576:.1f} MB; the limit is "
-                           f"{MAX_BYTES // 1_048_576} MB")
-    content_type = content_type_of(content)
-    if content_type is None:
-        raise InvalidInput(f"the {KINDS[kind].lower()} must be a PDF, PNG or JPEG file")
+    what = f"the {KINDS[kind].lower()}"
+    content_type = (policy or UploadPolicy()).check(what, filename, content, scans_only=kind != ATTACHMENT)
+    if kind == ATTACHMENT and expires_on:
+        raise InvalidInput("an attachment has no expiry date (upload a document of its kind to record one)")
     if isinstance(expires_on, str):
         try:
             expires_on = date.fromisoformat(expires_on.strip()) if expires_on.strip() else None
         except ValueError as err:
-            raise InvalidInput(f"the expiry date of the {KINDS[kind].lower()} is not a date (YYYY-MM-DD)") from err
+            raise InvalidInput(f"the expiry date of {what} is not a date (YYYY-MM-DD)") from err
     if expires_on is None and kind not in NO_EXPIRY:
-        raise InvalidInput(f"give the expiry date of the {KINDS[kind].lower()}")
-    name = re.sub(r"[^\w .()-]", "_", (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1])[:200] or None
-    return content_type, name, expires_on
+        raise InvalidInput(f"give the expiry date of {what}")
+    return content_type, safe_filename(filename), expires_on
 
 
 class DocumentStore:
-    """Upload, list, open and erase the documents of cases (the facade holds one as `Engine.documents`)."""
+    """Upload, list, open and erase the files of cases (the facade holds one as `Engine.documents`)."""
 
-    def __init__(self, services: Services):
+    def __init__(self, services: Services, policy: UploadPolicy | None = None):
         self.services = services
+        self.policy = policy or UploadPolicy()
 
     def upload(self, instance_id: int, kind: str, filename: str | None, content: bytes,
-               expires_on: date | str | None, by: str) -> DocumentView:
-        content_type, name, expires = check_upload(kind, filename, content, expires_on)
+               expires_on: date | str | None, by: str, task_id: str | None = None) -> DocumentView:
+        """Store a checked file for the case (and the open task `task_id` of it); audited."""
+        content_type, name, expires = check_upload(kind, filename, content, expires_on, self.policy)
         now = self.services.clock.now()
         digest = hashlib.sha256(content).hexdigest()
         with self.services.write_session.begin() as session:
+            case = session.get(ProcessInstance, instance_id)
+            if case is None:
+                raise InstanceNotFound(f"no instance with id {instance_id}")
+            task_name = None
+            if task_id is not None:
+                task = session.get(HumanTask, task_id)
+                if task is None or task.instance_id != instance_id:
+                    raise TaskNotFound(f"case {case.reference or instance_id} has no open task {task_id}")
+                task_name = task.name
             row = ClientDocument(instance_id=instance_id, kind=kind, filename=name, content_type=content_type,
                                  size=len(content), sha256=digest, expires_on=expires, uploaded_by=by,
-                                 uploaded_at=now, content=content)
+                                 uploaded_at=now, content=content, task_id=task_id, task_name=task_name)
             session.add(row)
             session.flush()
             # The file name may be personal: the trail keeps kind, size and hash only.
             audit.record(session, "document_uploaded", at=now, instance_id=instance_id, actor=by, document=row.id,
-                         document_kind=kind, size=len(content), sha256=digest)
+                         document_kind=kind, size=len(content), sha256=digest, task_id=task_id)
             return _view(row)
+
+    def attach(self, instance_id: int, filename: str | None, content: bytes, by: str,
+               task_id: str | None = None) -> DocumentView:
+        """Add an attachment to a case, or to one of its open tasks."""
+        return self.upload(instance_id, ATTACHMENT, filename, content, None, by, task_id=task_id)
 
     def of_instance(self, instance_id: int) -> list[DocumentView]:
         with self.services.read_session() as session:

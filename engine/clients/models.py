@@ -57,8 +57,9 @@ class ClientCase(Base):
 
 
 class ClientDocument(Base):
-    """A document uploaded for a case (ID, registration, tax, bank letter, contract): kept out of the workflow
-    state, which holds only its reference (`doc-<id>`); the content is erased with the case or the client."""
+    """A file uploaded for a case: a document (ID, registration, tax, bank letter, contract) or an attachment
+    (kind `attachment`, on the case or one of its tasks). Kept out of the workflow state, which holds only a
+    document's reference (`doc-<id>`); the content is erased with the case or the client."""
 
     __tablename__ = "client_document"
 
@@ -72,4 +73,7 @@ class ClientDocument(Base):
     expires_on: Mapped[date | None] = mapped_column(Date)
     uploaded_by: Mapped[str | None] = mapped_column(String(80))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The task an attachment was added on, and its name then (the task's row goes when it is completed).
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_name: Mapped[str | None] = mapped_column(String(255))
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

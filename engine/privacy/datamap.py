@@ -42,6 +42,26 @@ class PersonalField:
 
 
 @dataclass(frozen=True)
+class CaseRecord:
+    """Personal data every case may hold beside its process data: seen by the same people, erased with the case."""
+
+    table: str
+    title: str
+    on_erasure: str
+
+
+# Kept in step with engine/privacy/erasure.py, which erases each of them.
+CASE_RECORDS = (
+    CaseRecord("client_document", "Documents and attachments uploaded on the case or its tasks (file name, type, "
+                                  "size, SHA-256, content)", "deleted, content and all"),
+    CaseRecord("case_comment", "Internal staff comments", "deleted"),
+    CaseRecord("task_draft", "Unsubmitted answers kept as drafts", "deleted"),
+    CaseRecord("notification", "Mail log: recipient address and mail fields", "personal values replaced, pending "
+                                                                               "mail cancelled"),
+)
+
+
+@dataclass(frozen=True)
 class ProcessPrivacy:
     """The personal data one deployed process version holds, its purpose, and its lanes (roles)."""
 
@@ -51,6 +71,7 @@ class ProcessPrivacy:
     purpose: str
     lanes: tuple[str, ...]
     fields: tuple[PersonalField, ...] = field(default_factory=tuple)
+    records: tuple[CaseRecord, ...] = CASE_RECORDS
 
     @property
     def paths(self) -> dict[str, PersonalField]:
@@ -60,7 +81,8 @@ class ProcessPrivacy:
         return {"key": self.key, "version": self.version, "name": self.name, "purpose": self.purpose,
                 "lanes": list(self.lanes),
                 "fields": [{"path": f.path, "kind": f.kind, "title": f.title, "identifier": f.identifier,
-                            "forms": list(f.forms), "tasks": list(f.tasks)} for f in self.fields]}
+                            "forms": list(f.forms), "tasks": list(f.tasks)} for f in self.fields],
+                "records": [{"table": r.table, "title": r.title, "on_erasure": r.on_erasure} for r in self.records]}
 
 
 def process_privacy(model, key: str, version: int) -> ProcessPrivacy:

@@ -75,7 +75,7 @@ def test_onboarding_through_the_compliance_gate(people, sign_in, engine, screens
     cora.locator("tr", has_text="Compliance sign-off").get_by_role("button", name="Claim").click()
     cora.get_by_text("Collected information").wait_for()
     assert cora.locator(".review").get_by_text("2019/123456/07").is_visible()
-    assert cora.get_by_text("Documents of this case").is_visible()
+    assert cora.get_by_text("Documents and attachments of this case").is_visible()
     for check in ("registration_verified", "tax_status_verified", "identity_verified", "bee_certificate_verified",
                   "bank_details_verified", "sanctions_screened", "contract_verified"):
         cora.locator(f"[name={check}]").check()

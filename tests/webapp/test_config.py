@@ -44,6 +44,9 @@ SAMPLES = {
     "CLIENTFLOW_MAX_CONTENT_LENGTH": "1000000",
     "CLIENTFLOW_LANE_SUPERVISORS": '{"Agent": ["Team Lead"]}',
     "CLIENTFLOW_DISPLAY_TIMEZONE": "Europe/London",
+    "CLIENTFLOW_UPLOAD_MAX_MB": "2",
+    "CLIENTFLOW_UPLOAD_TYPES": "application/pdf,image/png",
+    "CLIENTFLOW_UPLOAD_SCAN": "clamdscan --no-summary",
     "CLIENTFLOW_RETENTION_DAYS": "400",
     "CLIENTFLOW_RESPONSIBLE_PARTY": "Thaba Mining Ltd, 1 Main Road, Middelburg; privacy@thaba.example",
     "CLIENTFLOW_PORTAL_INTAKES": '{"complaint": {"key": "complaint_handling", "title": "Complaint"}}',
@@ -115,3 +118,14 @@ def test_a_json_setting_that_is_not_json_names_the_variable(variable, clean_env,
     clean_env.setenv(variable, "{not json")
     with pytest.raises(ValueError, match=variable):
         from_environment(tmp_path)
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"UPLOAD_TYPES": ["application/zip"]}, "unknown upload type"),
+    ({"UPLOAD_SCAN": "no_such_module:scan"}, "cannot be imported"),
+    ({"UPLOAD_MAX_MB": 0}, "at least 1 byte"),
+])
+def test_bad_upload_settings_stop_the_app_with_a_message(settings, message, clean_env, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite'}", "TESTING": True,
+                    "INSTANCE_PATH": str(tmp_path / "instance"), **settings})

@@ -88,7 +88,7 @@ def test_onboarding_through_the_compliance_gate(engine, onboarding, signed_in, o
     gate = open_task(instance.id, "compliance_check")
     page = signed_in("cora").get(f"/tasks/{gate.id}")
     assert "Collected information" in text(page) and "2019/123456/07" in text(page)
-    assert "Documents of this case" in text(page)
+    assert "Documents and attachments of this case" in text(page)
     document = engine.documents.of_instance(instance.id)[-1]
     served = signed_in("cora").get(f"/documents/{document.id}")
     assert served.status_code == 200 and served.data == PDF and served.headers["X-Content-Type-Options"] == "nosniff"

@@ -13,7 +13,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api.openapi"}
 # The token scope each endpoint needs (docs/api.md); any other endpoint needs `read`.
 SCOPE_OF = {"api.start": "start", "api.claim": "work", "api.unclaim": "work", "api.complete": "work",
-            "api.message": "work", "api.cancel": "admin", "api.retry": "admin"}
+            "api.message": "work", "api.cancel": "admin", "api.retry": "admin", "api.upload_case_file": "work"}
 
 
 @bp.before_request

@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from webapp.web.api.client_docs import client_paths
+from webapp.web.api.document_docs import document_paths
 
 MAX_ID = 2147483647
 
@@ -266,6 +267,7 @@ def paths() -> dict[str, Any]:
             "responses": {"200": _json(_ref("Instance"), "The instance that received the message"),
                           **_errors(400, 401, 404, 409, 422)}}},
         **client_paths(PAGE_PARAMS),
+        **document_paths(),
     }
 
 

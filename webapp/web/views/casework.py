@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from webapp import signing
 from webapp.extensions import get_engine
+from webapp.web.access import viewer
 from webapp.web.auth import require_login
 
 bp = Blueprint("casework", __name__, url_prefix="/cases")
@@ -16,9 +17,10 @@ require_login(bp)
 
 
 def sees_personal(instance_id: int) -> bool:
-    """Whether the signed-in user may see the case's personal data (its lanes, Compliance, Admin...)."""
+    """Whether the signed-in user (or the API token's user) may see the case's personal data (its lanes,
+    Compliance, Admin...)."""
     facts, started_by = privacy.instance_privacy(get_engine(), instance_id)
-    return privacy.access_basis(current_user.view, facts, started_by) is not None
+    return privacy.access_basis(viewer()[0], facts, started_by) is not None
 
 
 def mail_log(instance_id: int) -> list[tuple]:

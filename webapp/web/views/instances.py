@@ -11,6 +11,7 @@ from webapp.web.access import log_access, redacted, search_instances
 from webapp.web.auth import INSTANCE_MANAGERS, require_login, role_required
 from webapp.web.notice import notice_for, responsible_party
 from webapp.web.views.casework import comments, mail_log, sees_personal
+from webapp.web.views.documents import case_documents, upload_help
 from webapp.web.views.forms import ActionForm, CancelForm
 from webapp.web.views.inbox import due_window, page_args
 from webapp.web.views.sla import may_act
@@ -67,6 +68,8 @@ def show(instance_id: int):
                            may_manage=current_user.may_manage_instances,
                            mails=mail_log(instance_id), comments=comments(instance_id),
                            may_comment=sees_personal(instance_id), names=get_engine().element_names(instance_id),
+                           case_files=case_documents(instance_id), upload_help=upload_help,
+                           accept=get_engine().documents.policy.accept,
                            sla=get_engine().sla_panel(instance_id), on_hold=detail.data.get("sla_hold"),
                            may_act_sla=detail.instance.status == "running" and may_act(current_user.view, instance_id),
                            fields=get_engine().correctable_fields(instance_id)

@@ -117,7 +117,9 @@ def render_task(task: TaskView, form, status: int = 200, problems: list[str] | N
                            claimed_by_other=bool(task.claimed_by and task.claimed_by != current_user.username),
                            draft=draft, draft_owner=task_drafts.owner_token(task.id),
                            action_form=ActionForm(), upload_fields=documents.upload_fields(task),
-                           case_documents=documents.case_documents(task.instance_id)), status
+                           case_documents=documents.case_documents(task.instance_id),
+                           may_attach=documents.sees_personal(task.instance_id),
+                           upload_help=documents.upload_help, accept=engine.documents.policy.accept), status
 
 
 @bp.get("/<task_id>")
@@ -160,7 +162,10 @@ def complete(task_id: str):
 
 
 def save_draft(task: TaskView):
-    """Keep the answers typed so far without checking them; the task page opens with them next time."""
+    """Keep the answers typed so far without checking them (and the files attached); the task page opens with
+    them next time."""
+    for problem in documents.attach_files(task):
+        flash(problem, "warning")
     try:
         get_engine().save_task_draft(current_user.username, task.id, task_drafts.answers(request.form), "draft")
     except ClientflowError as err:
