@@ -1,4 +1,5 @@
-"""A case's mail log: the notifications it sent (status, attempts, times) and a rate-limited resend."""
+"""A case's mail log: the notifications it sent (status, attempts, times) and a rate-limited resend; and the
+staff outbox of mails that failed, across cases."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, func, insert, or_, select
 
 from engine.core.db.models import Event, Notification, ProcessInstance
 from engine.core.unit_of_work import SaveResult
@@ -46,8 +47,41 @@ def mails_of(conn, instance_id: int) -> list[MailEntry]:
     """Every notification a case queued, newest first."""
     rows = conn.execute(select(NOTE).where(NOTE.c.instance_id == instance_id)
                         .order_by(NOTE.c.created_at.desc(), NOTE.c.id.desc())).all()
-    return [MailEntry(r.id, r.template, r.recipient, r.status, r.attempts, r.created_at, r.sent_at, r.next_try_at,
-                      r.last_error, dict(r.payload or {})) for r in rows]
+    return [_entry(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class FailedMail:
+    """A mail that failed for good, or is waiting to retry after an error, with its case and any resend."""
+
+    mail: MailEntry
+    instance_id: int | None
+    reference: str | None
+    resent_as: int | None
+
+
+def _entry(r) -> MailEntry:
+    return MailEntry(r.id, r.template, r.recipient, r.status, r.attempts, r.created_at, r.sent_at, r.next_try_at,
+                     r.last_error, dict(r.payload or {}))
+
+
+FAILING = or_(NOTE.c.status == "failed", and_(NOTE.c.status == "pending", NOTE.c.last_error.is_not(None)))
+
+
+def failures(conn, limit: int = 50, offset: int = 0) -> tuple[list[FailedMail], int]:
+    """Mails that failed (or wait to retry after an error), newest first, and how many there are."""
+    total = conn.execute(select(func.count()).select_from(NOTE).where(FAILING)).scalar_one()
+    rows = conn.execute(select(NOTE, ProcessInstance.reference).outerjoin(
+        ProcessInstance, ProcessInstance.id == NOTE.c.instance_id).where(FAILING)
+        .order_by(NOTE.c.created_at.desc(), NOTE.c.id.desc()).limit(limit).offset(offset)).all()
+    cases = sorted({r.instance_id for r in rows if r.instance_id is not None})
+    resent: dict[int, int] = {}
+    if cases:
+        for event in conn.execute(select(Event.detail).where(Event.kind == RESENT, Event.instance_id.in_(cases))
+                                  .order_by(Event.id)):
+            detail = event.detail or {}
+            resent[detail.get("notification_id")] = detail.get("resent_as")
+    return [FailedMail(_entry(r), r.instance_id, r.reference, resent.get(r.id)) for r in rows], total
 
 
 def resend(services: Services, instance_id: int, notification_id: int, actor: UserView) -> int:

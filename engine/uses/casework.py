@@ -68,6 +68,11 @@ class CaseworkUses:
         with self.sql_engine.connect() as conn:
             return case_mail.mails_of(conn, instance_id)
 
+    def failed_mails(self, limit: int = 50, offset: int = 0) -> tuple[list[case_mail.FailedMail], int]:
+        """Mails that failed, or wait to retry after an error, across cases (newest first), and their total."""
+        with self.sql_engine.connect() as conn:
+            return case_mail.failures(conn, limit, offset)
+
     def resend_mail(self, instance_id: int, notification_id: int, by: str) -> int:
         """Queue one of a case's mails again (rate-limited, audited); returns the new outbox row's id."""
         return case_mail.resend(self.services, instance_id, notification_id, self.user(by))

@@ -1,15 +1,16 @@
-"""The operations console (managers and admins): incidents with retry and cancel, one by one or in bulk, and
-corrections of a running case's data."""
+"""The operations console (managers and admins): incidents with retry and cancel, one by one or in bulk,
+corrections of a running case's data, and the outbox of failed mails with resend."""
 
 from __future__ import annotations
 
-from engine.errors import ClientflowError, InvalidTaskData
+from engine.errors import ClientflowError, InvalidInput, InvalidTaskData
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.extensions import get_engine
 from webapp.web.access import redacted_list
 from webapp.web.auth import require_login
+from webapp.web.views.casework import sees_personal
 from webapp.web.views.forms import ActionForm
 from webapp.web.views.inbox import page_args
 
@@ -59,6 +60,30 @@ def act_on_incidents():
     if failed:
         flash("Not resolved: " + "; ".join(failed), "warning")
     return redirect(url_for("operations.incidents"), 303)
+
+
+@bp.get("/outbox")
+def outbox():
+    page, size, offset = page_args()
+    found, total = get_engine().failed_mails(limit=size, offset=offset)
+    # The address and the case's client are shown only to those who may see the case's personal data.
+    visible = {case: sees_personal(case) for case in {f.instance_id for f in found} if case is not None}
+    return render_template("operations/outbox.html", failures=found, visible=visible, total=total, page=page,
+                           has_next=offset + len(found) < total)
+
+
+@bp.post("/outbox/<int(max=2147483647):mail_id>/resend")
+def resend_failed(mail_id: int):
+    instance_id = request.form.get("instance", type=int)
+    try:
+        if instance_id is None:
+            raise InvalidInput("this mail has no case any more (erased or deleted), so it cannot be sent again")
+        get_engine().resend_mail(instance_id, mail_id, by=current_user.username)
+    except ClientflowError as err:
+        flash(f"Mail #{mail_id} was not sent again: {err}.", "warning")
+    else:
+        flash(f"Mail #{mail_id} is queued to be sent again.", "success")
+    return redirect(url_for("operations.outbox"), 303)
 
 
 @bp.post("/instances/<int(max=2147483647):instance_id>/variable")
