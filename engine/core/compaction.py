@@ -3,8 +3,8 @@ at its 10th.
 
 SpiffWorkflow keeps every task it ever ran in its task tree: a loop adds a level per element it passes, a
 multi-instance activity keeps every finished instance under it. Every step then walks, serializes and stores the
-whole history (about 19 us and 420 bytes more per finished task, measured for issue 17). `compact` takes out of
-the tree what no later step can read:
+whole history (about 19 us and 420 bytes more per finished task, measured for issue 17). Once the tree has grown
+(`compact_if_large`), `compact` takes out of it what no later step can read:
 
 - everything outside the subtree of the lowest common ancestor of the tasks that still matter (the live ones, the
   workflow's last task, and those the current unit of work names in its audit events). Inside that subtree
@@ -23,7 +23,7 @@ data (`visited`), where the diagram reads them. A call activity taken out takes 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -35,7 +35,7 @@ from engine.core.serializer import forget_json
 
 FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
 VISITED = "clientflow_visited"
-RUN_COMPACT_AT = 200  # tasks in the tree before a running step takes its history out
+COMPACT_AT = 64  # tasks in the tree (and its subprocesses') before a save takes history out
 
 
 def compact(workflow: BpmnWorkflow, keep: Iterable[str] = ()) -> set[UUID]:
@@ -54,15 +54,20 @@ def compact(workflow: BpmnWorkflow, keep: Iterable[str] = ()) -> set[UUID]:
     return completed
 
 
-def run_engine(workflow: BpmnWorkflow, did_complete_task, keep) -> None:
-    """`BpmnWorkflow.do_engine_steps`, taking finished history out whenever a long automatic run (a loop of script
-    tasks) has doubled the tree since the last time: without it each round walks every task run before it.
-    `keep()` names the tasks that must stay (as for `compact`)."""
-    limit = max(RUN_COMPACT_AT, 2 * _size(workflow))
+def compact_if_large(workflow: BpmnWorkflow, keep: Callable[[], Iterable[str]]) -> set[UUID]:
+    """`compact` when the tree (with its subprocesses') holds more than `COMPACT_AT` tasks, else nothing: a short
+    case never pays for it, and what a long one stores stays bounded."""
+    return compact(workflow, keep()) if _size(workflow) > COMPACT_AT else set()
+
+
+def run_engine(workflow: BpmnWorkflow, did_complete_task, keep: Callable[[], Iterable[str]]) -> None:
+    """`BpmnWorkflow.do_engine_steps`, taking finished history out between its rounds whenever the tree has doubled
+    (a loop of script tasks run within one step): without it each round walks every task run before it."""
+    limit = max(COMPACT_AT, 2 * _size(workflow))
     while spiff.engine_round(workflow, did_complete_task):
         if _size(workflow) > limit:
             compact(workflow, keep())
-            limit = max(RUN_COMPACT_AT, 2 * _size(workflow))
+            limit = max(COMPACT_AT, 2 * _size(workflow))
     workflow.refresh_timers()
 
 

@@ -77,7 +77,7 @@ def save(services: Services, work: Work) -> SaveResult:
             mark_error(work, err)
     state, taken_out = None, set()
     if not work.revert:
-        taken_out = compaction.compact(workflow, work.named_tasks())
+        taken_out = compaction.compact_if_large(workflow, work.named_tasks)
         try:
             state = _state_of(services, work)
         except ScriptError as err:

@@ -9,6 +9,7 @@ import json
 
 from sqlalchemy import select
 
+from engine.core import compaction
 from engine.core.db.models import ProcessInstance
 from tests.engine.test_status_truth import END, LOOP, START, flows, model
 
@@ -47,8 +48,9 @@ def test_a_user_task_looped_500_times_keeps_a_flat_state_and_restores(engine):
         if n % 120 == 0:
             engine.live.clear()  # the next step restores the instance from the database
     assert result.status == "completed"
-    assert sizes[499][1] == sizes[10][1], sizes  # the same tasks in the state at round 499 as at round 10
-    assert sizes[499][0] < sizes[10][0] + 100, sizes
+    # A save takes the history out once the tree passes COMPACT_AT tasks: at round 499 the state holds no more than
+    # that (it held 1,006 tasks, 363 KB, before), and no more than a few times what round 10 stored.
+    assert sizes[499][1] <= compaction.COMPACT_AT and sizes[499][0] < 3 * sizes[10][0], sizes
     engine.live.clear()
     detail = engine.instance_detail(instance.id)
     assert detail.data["n"] == 500 and detail.data["history_note"] == "kept"
@@ -62,7 +64,7 @@ def test_an_automatic_loop_of_1000_rounds_in_one_step_stores_only_its_frontier(e
     engine.deploy_files({"counting.bpmn": model("counting", LOOP)}, "counting")
     instance = engine.start("counting", {"n": 0})
     assert instance.status == "running"
-    assert _state_tasks(engine, instance.id) < 20
+    assert _state_tasks(engine, instance.id) <= compaction.COMPACT_AT  # not the 2,000 tasks it ran
     engine.live.clear()
     assert engine.instance_detail(instance.id).data["n"] == 1000
     [task] = engine.tasks(instance_id=instance.id)
@@ -106,12 +108,12 @@ def test_a_sequential_multi_instance_of_user_tasks_completes_with_a_flat_state(e
     for i in range(200):
         [task] = engine.tasks(instance_id=instance.id)
         result = engine.complete(task.id, {"visited": f"saw c{i}"})
-        if i in (10, 198):
+        if i > 100:
             tasks_in_state.append(_state_tasks(engine, instance.id))
         if i % 70 == 0:
             engine.live.clear()
     assert result.status == "completed"
-    assert tasks_in_state[0] == tasks_in_state[1]  # the finished instances are not kept
+    assert max(tasks_in_state) <= compaction.COMPACT_AT  # the finished instances are not kept
     engine.live.clear()
     assert engine.instance_detail(instance.id).data["visits"] == [f"saw c{i}" for i in range(200)]
 
@@ -152,7 +154,7 @@ def test_a_compacted_workflow_runs_as_the_full_one(engine, tmp_path):
     from SpiffWorkflow.bpmn import BpmnWorkflow
     from SpiffWorkflow.util.task import TaskState
 
-    from engine.core import bundle, compaction
+    from engine.core import bundle
     from engine.core.serializer import StateSerializer
 
     xml = model("rounds", ROUNDS).replace("<bpmn:process", '<bpmn:message id="nudge" name="nudge"/><bpmn:process')
