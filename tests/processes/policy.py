@@ -179,6 +179,23 @@ def kyc_refresh_blocks_expired_documents(m: Models) -> None:
                                                     "kyc_outcome": "confirmed"}, by="compliance"), "kyc_outcome")
 
 
+def rejection_needs_a_reason(m: Models) -> None:
+    """001 3.2: a rejection is explained to the client (reason required)."""
+    flow = _documents(m)
+    refused(lambda: flow.complete("compliance_check", {"decision": "reject"}, by="compliance"), "reason")
+
+
+def welcome_package_names_the_relationship_manager(m: Models) -> None:
+    """001 3.1: a dedicated relationship manager, whose contacts the welcome package carries."""
+    flow = m.start("client_onboarding", REQUEST, by="rm")
+    assert flow.task("assign_relationship_manager").lane == "Relationship Manager"
+    flow.complete("assign_relationship_manager", RM, by="rm")
+    [(_, to, welcome)] = flow.mails("welcome_package")
+    assert to == REQUEST["client_email"]
+    for key in ("relationship_manager", "relationship_manager_email", "relationship_manager_phone"):
+        assert welcome.get(key) == RM[key], f"the welcome package lacks {key}"
+
+
 # -- complaints ----------------------------------------------------------------------------------------------
 
 def complaint_channels_accepted(m: Models) -> None:
@@ -189,6 +206,14 @@ def complaint_channels_accepted(m: Models) -> None:
             m.engine.start("complaint_handling", {**COMPLAINT, "channel": channel}, by="agent")
         except InvalidTaskData as err:
             raise AssertionError(f"a complaint by {channel} was refused: {err.errors}") from err
+
+
+def complaints_get_a_reference(m: Models) -> None:
+    """000 6 / 001 4.2: every complaint is logged with a unique reference."""
+    first = m.start("complaint_handling", COMPLAINT, by="agent")
+    second = m.engine.start("complaint_handling", COMPLAINT, by="agent")
+    references = [m.engine.instance(first.id).reference, second.reference]
+    assert all(r and r.startswith("CMP-") for r in references) and len(set(references)) == 2, references
 
 
 def intake_keeps_the_remedy_sought(m: Models) -> None:
@@ -224,6 +249,27 @@ def inquiry_channels_accepted(m: Models) -> None:
     schema = json.loads((m.folder / "forms" / "inquiry_intake.json").read_text())
     for channel in ("hotline", "email", "website", "walk_in", "letter", "social_media", "public_meeting"):
         assert channel in schema["properties"]["channel"]["enum"], f"the {channel} channel is gone"
+
+
+def inquiries_routed_by_category(m: Models) -> None:
+    """001 4.2: support requests routed to the team that can answer."""
+    m.deploy("inquiry")
+    for category, element, lane in (("technical", "answer_technical", "Technical Support"),
+                                    ("account", "answer_account", "Relationship Manager"),
+                                    ("billing", "answer_general", "Customer Care Agent")):
+        flow = Flow(m.engine, m.engine.start("inquiry", {
+            "client_name": "Thandi", "client_email": CLIENT, "channel": "hotline", "category": category,
+            "question": "How do I reset the portal password for our second user?"}, by="agent").id)
+        assert flow.elements() == [element] and flow.task(element).lane == lane, (category, flow.elements())
+
+
+def suggestion_acknowledged_at_once(m: Models) -> None:
+    """003 Strategy 2: respond at once, with the reference."""
+    flow = m.start("suggestion", {"submitter_name": "Naledi", "submitter_email": "naledi@example.com",
+                                  "channel": "suggestion_box", "suggestion": "Please add a shelter at the gate."},
+                   by="agent")
+    mails = [p for template, to, p in flow.mails("status_update") if to == "naledi@example.com"]
+    assert mails and mails[0].get("reference") == m.engine.instance(flow.id).reference, mails
 
 
 def suggestions_from_public_meetings(m: Models) -> None:

@@ -23,7 +23,8 @@ CHECKS = [getattr(policy, name) for name in (
     "kyc_refresh_blocks_expired_documents", "complaint_channels_accepted", "intake_keeps_the_remedy_sought",
     "resolution_records_corrective_action", "warning_sends_the_client_nothing", "inquiry_channels_accepted",
     "suggestions_from_public_meetings", "low_rating_gets_service_recovery", "personal_fields_are_marked",
-    "every_process_states_its_purpose")]
+    "every_process_states_its_purpose", "rejection_needs_a_reason", "welcome_package_names_the_relationship_manager",
+    "complaints_get_a_reference", "inquiries_routed_by_category", "suggestion_acknowledged_at_once")]
 
 
 # -- mutations: each edits the copy and fails loudly when the text it targets is gone --------------------------
@@ -161,6 +162,29 @@ MUTATIONS = [
     Mutation("only a rating of 1 gets service recovery",
              replace("feedback.bpmn", "needs_follow_up = rating &lt;= 2", "needs_follow_up = rating &lt;= 1"),
              policy.low_rating_gets_service_recovery),
+    Mutation("rejection without a reason", edit_form("onboarding_compliance.json", not_required("reason")),
+             policy.rejection_needs_a_reason),
+    Mutation("welcome package without the manager's e-mail",
+             replace(ONB, "relationship_manager_email=relationship_manager_email,", ""),
+             policy.welcome_package_names_the_relationship_manager),
+    Mutation("assign_relationship_manager moved to the Onboarding Officer lane", both(
+        replace(ONB, "<bpmn:flowNodeRef>assign_relationship_manager</bpmn:flowNodeRef>\n", ""),
+        replace(ONB, "<bpmn:flowNodeRef>collect_documents</bpmn:flowNodeRef>\n",
+                "<bpmn:flowNodeRef>collect_documents</bpmn:flowNodeRef>\n<bpmn:flowNodeRef>"
+                "assign_relationship_manager</bpmn:flowNodeRef>\n")),
+             policy.welcome_package_names_the_relationship_manager),
+    Mutation("complaints without a reference prefix",
+             replace(CMP, '<spiffworkflow:property name="referencePrefix" value="CMP" />', ""),
+             policy.complaints_get_a_reference),
+    Mutation("technical questions routed to the general desk",
+             replace("inquiry.bpmn", 'category == "technical"', 'category == "technical_"'),
+             policy.inquiries_routed_by_category),
+    Mutation("suggestion not acknowledged",
+             replace("suggestion.bpmn",
+                     'notify("status_update", submitter_email, reference=reference, stage="received",\n'
+                     '       message="Thank you for your suggestion. We will reply once it has been reviewed.")',
+                     "pass"),
+             policy.suggestion_acknowledged_at_once),
     Mutation("feedback purpose deleted", replace("feedback.bpmn", '<spiffworkflow:property name="purpose"',
                                                  '<spiffworkflow:property name="was_purpose"'),
              policy.every_process_states_its_purpose),
