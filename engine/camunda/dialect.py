@@ -140,6 +140,10 @@ class _Walk:
         if name.endswith("Listener") and not listeners.runs(node):
             events = listeners.TASK_EVENTS if name == "taskListener" else listeners.EXECUTION_EVENTS
             return ignore(f"{listeners.event_of(node) or 'no'} event listeners are not run (only {', '.join(events)})")
+        if kind == "process" and name == "executionListener":
+            if listeners.event_of(node) == "start":
+                return compat.item(name, owner.get("id"), self.file, node.sourceline, "as the process starts")
+            return ignore("a process's end listeners are not run (its start listeners are)")
         if name in ("in", "out") and kind != "callActivity":
             return ignore(f"camunda:{name} only maps the variables of a call activity")
         if kind not in compat.PROGRAMMABLE:

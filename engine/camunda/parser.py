@@ -112,6 +112,9 @@ class CamundaProcessParser(SpiffProcessParser):
             inputs, outputs = mapping.read_parameters(node)
             own = [listener for item in mapping.extension_elements(node, "executionListener", "taskListener")
                    if (listener := listeners.read(item)) is not None]
+            if node.tag == full_tag("startEvent") and self.node.tag == full_tag("process") \
+                    and node.getparent() is self.node:
+                own = self._process_start_listeners() + own  # the process starts with its start event
             take = [(flow.get("sourceRef"), listener) for flow in self._incoming(node.get("id"))
                     for item in mapping.extension_elements(flow, "executionListener")
                     if (listener := listeners.read(item)) is not None]
@@ -123,6 +126,10 @@ class CamundaProcessParser(SpiffProcessParser):
             return  # elements that cannot run them (gateways, boundary events): ignored, in the compat report
         spec.prescript, spec.postscript = program.programs(
             node.get("id"), inputs, outputs, own, take, spec.prescript, spec.postscript)
+
+    def _process_start_listeners(self) -> list:
+        found = [listeners.read(item) for item in mapping.extension_elements(self.node, "executionListener")]
+        return [listener for listener in found if listener is not None and listener["event"] == "start"]
 
     def _incoming(self, node_id: str) -> list:
         return [flow for flows in self.outgoing_sequence_flows.values() for flow in flows

@@ -174,3 +174,28 @@ def test_a_waiting_event_runs_its_start_listener_once(engine):
     assert engine.instance(instance.id).status == "completed"
     assert engine.instance_detail(instance.id).data["started"] == 1  # set once, kept while the event waited
     assert trail == [("a.Wait", None)]
+
+
+def test_process_start_listeners_run_as_the_process_starts_and_end_listeners_are_reported(engine):
+    trail = []
+    recorder(engine, trail, "a.ProcessStart", "a.StartEvent", "a.SubProcess", "a.Sub")
+    sub_start = element("startEvent", "sub_start", listener("class", "a.Sub", "start"))
+    sub = element("subProcess", "sub", listener("class", "a.SubProcess", "start"),
+                  body=sub_start + element("endEvent", "sub_end")
+                  + '<bpmn:sequenceFlow id="f_sub" sourceRef="sub_start" targetRef="sub_end" />')
+    body = process("p", element("startEvent", "start", listener("class", "a.StartEvent", "start")), sub,
+                   element("endEvent", "end"))
+    files = {"model.bpmn": definitions(body.replace(
+        '<bpmn:process id="p" isExecutable="true">',
+        '<bpmn:process id="p" isExecutable="true"><bpmn:extensionElements>'
+        + listener("class", "a.ProcessStart", "start") + "</bpmn:extensionElements>"))}
+    result = engine.deploy_files(files, "proc")
+    [item] = [c for c in result.compat if c["element_id"] == "p" and c["extension"] == "camunda:executionListener"]
+    assert item["handling"] == "run"
+    assert engine.start("proc", {}, by=None).status == "completed"
+    # each once: the process's start listeners do not run again in the subprocess, nor the subprocess's own
+    assert [name for name, _ in trail] == ["a.ProcessStart", "a.StartEvent", "a.SubProcess", "a.Sub"]
+    ended = files["model.bpmn"].replace(listener("class", "a.ProcessStart", "start"),
+                                        listener("class", "a.ProcessStart", "end"))
+    with pytest.raises(InvalidModel, match="end listeners are not run"):
+        engine.deploy_files({"model.bpmn": ended}, "proc2")
