@@ -1,4 +1,5 @@
-"""In the browser: a client logs a complaint, gets the reference by mail (aiosmtpd), tracks it, answers the survey."""
+"""In the browser: a client logs a complaint, gets the reference by mail (aiosmtpd), tracks it, answers the survey;
+and a client says from the status page that a resolved complaint is not resolved."""
 
 import re
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ def app_config(app_config, smtp_server):
 def models(engine, make_user):
     deploy_models(engine)
     make_user("agent", "Customer Care Agent", password=None)
+    make_user("supervisor", "Supervisor", password=None)
 
 
 def mail_to(smtp_server, address: str, subject_start: str):
@@ -64,9 +66,9 @@ def test_client_logs_tracks_and_answers_the_survey(app, engine, models, live_ser
     assert re.fullmatch(r"CMP-\d{4}-\d{6}", reference)
 
     instance = engine.instance_by_reference(reference)
-    complete(engine, instance.id, "register", {"severity": "medium", "handler_email": "agent@example.com"})
-    send_pending(app, engine, redis_db.client)
+    send_pending(app, engine, redis_db.client)  # acknowledged at receipt, before anyone registers it
     acknowledgement = mail_to(smtp_server, "thandi@example.com", "We have received your complaint")
+    complete(engine, instance.id, "register", {"severity": "medium", "handler_email": "agent@example.com"})
     assert reference in acknowledgement["Subject"]
 
     client.goto(link_in(acknowledgement, live_server, "track"))
@@ -77,6 +79,7 @@ def test_client_logs_tracks_and_answers_the_survey(app, engine, models, live_ser
     assert "agent" not in client.content()
 
     complete(engine, instance.id, "investigate", RESOLVED)
+    complete(engine, instance.id, "review_decision", {"review_outcome": "approve"}, by="supervisor")
     complete(engine, instance.id, "follow_up", {"contacted_via": "phone", "client_satisfied": True})
     send_pending(app, engine, redis_db.client)
     invitation = mail_to(smtp_server, "thandi@example.com", "How did we do?")
@@ -93,3 +96,35 @@ def test_client_logs_tracks_and_answers_the_survey(app, engine, models, live_ser
     assert (data["about_reference"], data["rating"]) == (reference, 5)
     client.goto(survey)
     client.get_by_role("heading", name="This link has been used already").wait_for()
+
+
+def test_a_client_says_not_resolved_from_the_status_page(engine, models, new_page):
+    started = engine.start("complaint_handling", {"channel": "website", "client_email": "thandi@example.com",
+                                                  "client_name": "Thandi Mokoena",
+                                                  "category": "delivery", "description": "The delivery was late."},
+                           by="agent")
+    complete(engine, started.id, "register", {"severity": "medium", "handler_email": "agent@example.com"})
+    complete(engine, started.id, "investigate", RESOLVED)
+    complete(engine, started.id, "review_decision", {"review_outcome": "approve"}, by="supervisor")
+    client = new_page()
+    client.set_viewport_size({"width": 390, "height": 844})
+    client.goto("/portal/track")
+    client.get_by_label("Reference number").fill(started.reference)
+    client.get_by_label("E-mail address you gave us").fill("thandi@example.com")
+    client.get_by_role("button", name="Show the status").click()
+    client.get_by_role("heading", name="Not resolved?").wait_for()
+    assert client.evaluate(UNLABELLED) == []
+    assert client.evaluate("document.documentElement.scrollWidth") <= 390
+    reopen = client.get_by_role("button", name="It is not resolved: reopen my case")
+    reopen.click()
+    client.get_by_text("Tell us what is still wrong, so we can put it right.").wait_for()
+    engine.live.clear()
+    assert [t.element_id for t in engine.tasks(instance_id=started.id)] == ["follow_up"]  # nothing saved
+    client.get_by_label("What is still wrong?").fill("The refund has still not reached my account.")
+    reopen.click()
+    client.get_by_text("We have reopened your case").wait_for()
+    assert client.get_by_role("heading", name="Not resolved?").count() == 0
+    engine.live.clear()
+    data = engine.instance_detail(started.id).data
+    assert (data["reopened_by"], data["reopen_reason"]) == ("client", "The refund has still not reached my account.")
+    assert [t.element_id for t in engine.tasks(instance_id=started.id)] == ["investigate"]

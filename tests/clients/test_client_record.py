@@ -76,6 +76,7 @@ def test_withdrawn_survey_consent_holds_back_the_survey_and_says_why(engine, shi
     engine.clients.correct(client_id, {"consent_surveys": False}, by="rm")
     complaint.complete("register", REGISTER, by="agent")
     complaint.complete("investigate", RESOLUTION, by="agent")
+    complaint.complete("review_decision", {"review_outcome": "approve"}, by="supervisor")
     complaint.complete("follow_up", {"contacted_via": "phone", "client_satisfied": True}, by="agent")
     assert complaint.status == "completed"
     with engine.read_session() as session:
@@ -97,6 +98,7 @@ def test_a_client_who_agreed_gets_the_survey(engine, shipped, staff):
     complaint = Flow(engine, engine.start("complaint_handling", COMPLAINT, by="agent").id)
     complaint.complete("register", REGISTER, by="agent")
     complaint.complete("investigate", RESOLUTION, by="agent")
+    complaint.complete("review_decision", {"review_outcome": "approve"}, by="supervisor")
     complaint.complete("follow_up", {"contacted_via": "phone", "client_satisfied": True}, by="agent")
     with engine.read_session() as session:
         status = session.scalar(select(Notification.status).where(

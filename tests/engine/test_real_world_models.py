@@ -57,7 +57,8 @@ def test_a_dangling_sequence_flow_names_the_missing_element(engine):
 
 def test_a_single_file_deploy_picks_up_the_dmn_beside_it(engine, tmp_path):
     """docs/modelling.md: `clientflow deploy processes/complaint_handling.bpmn`."""
-    for name in ("complaint_handling.bpmn", "complaint_handling.sla.json", "complaint_sla.dmn", "feedback.bpmn"):
+    for name in ("complaint_handling.bpmn", "complaint_handling.sla.json", "complaint_sla.dmn", "complaint_triage.dmn",
+                 "feedback.bpmn"):
         shutil.copy(ROOT / "processes" / name, tmp_path / name)
     result = engine.deploy(tmp_path / "complaint_handling.bpmn")
     files = engine.definition_files(result.key)
@@ -67,12 +68,13 @@ def test_a_single_file_deploy_picks_up_the_dmn_beside_it(engine, tmp_path):
 def test_a_single_file_deploy_without_a_file_its_process_names_says_which(engine, tmp_path):
     shutil.copy(ROOT / "processes" / "complaint_handling.bpmn", tmp_path / "complaint_handling.bpmn")
     shutil.copy(ROOT / "processes" / "complaint_sla.dmn", tmp_path / "complaint_sla.dmn")
+    shutil.copy(ROOT / "processes" / "complaint_triage.dmn", tmp_path / "complaint_triage.dmn")
     with pytest.raises(InvalidModel, match="names SLA file 'complaint_handling.sla.json', which is not in the bundle"):
         engine.deploy(tmp_path / "complaint_handling.bpmn")
 
 
 def test_a_dmn11_xml_table_is_found_by_decision_id(engine, tmp_path):
-    for name in ("complaint_handling.bpmn", "complaint_handling.sla.json"):
+    for name in ("complaint_handling.bpmn", "complaint_handling.sla.json", "complaint_triage.dmn"):
         shutil.copy(ROOT / "processes" / name, tmp_path / name)
     shutil.copy(ROOT / "processes" / "complaint_sla.dmn", tmp_path / "sla_rules.dmn11.xml")
     result = engine.deploy(tmp_path / "complaint_handling.bpmn")

@@ -72,6 +72,7 @@ def closed_complaint(engine, shipped, staff):
     instance = engine.start("complaint_handling", {**COMPLAINT, "channel": "website"}, by="agent")
     complete(engine, instance.id, "register", {"severity": "low", "handler_email": "agent@example.com"})
     complete(engine, instance.id, "investigate", RESOLVED)
+    complete(engine, instance.id, "review_decision", {"review_outcome": "approve"}, by="supervisor")
     complete(engine, instance.id, "follow_up", {"contacted_via": "phone", "client_satisfied": True})
     assert engine.instance(instance.id).status == "completed"
     return engine.instance(instance.id)

@@ -38,8 +38,8 @@ def test_new_complaint_shows_its_stage_and_when_to_expect_the_next_step(client, 
     page = text(response)
     assert "Received: we are registering your complaint." in page
     expected = business_due(clock, "P1D")  # complaint deadlines count business time on za-office
-    assert f"Next: We will acknowledge it within one business day. Expected by {expected.day} " \
-           f"{expected:%B %Y}, {expected:%H:%M} UTC." in page
+    assert "Next: We will tell you within one business day how soon we aim to resolve it. " \
+           f"Expected by {expected.day} {expected:%B %Y}, {expected:%H:%M} UTC." in page
     assert f"Received {clock.now().day} {clock.now():%B %Y}" in page
 
 
@@ -59,6 +59,7 @@ def test_closed_case_shows_closed_with_its_date(client, engine, clock, staff, lo
     reference = log_complaint()
     complete(engine, reference, "register", {"severity": "low", "handler_email": "agent@example.com"})
     complete(engine, reference, "investigate", RESOLVED)
+    complete(engine, reference, "review_decision", {"review_outcome": "approve"}, by="supervisor")
     clock.advance(days=1)
     complete(engine, reference, "follow_up", {"contacted_via": "phone", "client_satisfied": True})
     page = text(track(client, reference))

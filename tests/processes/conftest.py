@@ -34,6 +34,7 @@ def staff(make_user):
     make_user("agent", "Customer Care Agent", email="agent@example.com")
     make_user("agent2", "Customer Care Agent")
     make_user("supervisor", "Supervisor")
+    make_user("supervisor2", "Supervisor")
     make_user("manager", "Manager")
     make_user("rm", "Relationship Manager")
     make_user("officer", "Onboarding Officer")

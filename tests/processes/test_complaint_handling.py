@@ -50,21 +50,34 @@ def register(flow: Flow, severity: str = "medium", **extra) -> None:
     flow.complete("register", {"severity": severity, "handler_email": "agent@example.com", **extra}, by="agent")
 
 
+def approve(flow: Flow, by: str = "supervisor") -> None:
+    """The independent review passes the decision (the reviewer took no part in the investigation)."""
+    flow.complete("review_decision", {"review_outcome": "approve"}, by=by)
+
+
+def turnaround(flow: Flow) -> str:
+    [(_, _, registered)] = [m for m in flow.mails("status_update") if m[2]["stage"] == "registered"]
+    return registered["turnaround"]
+
+
 def test_happy_path_acknowledges_resolves_follows_up_and_closes(complaint, clock):
     assert complaint.engine.instance(complaint.id).reference.startswith(f"CMP-{clock.now().year}-")
     assert complaint.elements() == ["register"]
     assert complaint.pending_timers() == {"acknowledgement_overdue": datetime(2027, 2, 2, 9, 0, tzinfo=SAST)}
-    register(complaint, "medium")
     reference = complaint.data["reference"]
-    assert complaint.mails("complaint_acknowledgement") == [
+    assert complaint.mails("complaint_acknowledgement") == [  # at receipt, before anyone registers it
         ("complaint_acknowledgement", "thandi@example.com",
-         {"reference": reference, "client_name": "Thandi Mokoena", "category": "delivery", "turnaround": "5 days"})]
+         {"reference": reference, "client_name": "Thandi Mokoena", "category": "delivery", "channel": "hotline"})]
+    register(complaint, "medium")
+    assert turnaround(complaint) == "5 days"
     investigate = complaint.task("investigate")
     assert investigate.lane == "Customer Care Agent"
     assert investigate.due_at == datetime(2027, 2, 8, 9, 0, tzinfo=SAST)  # five business days
     assert complaint.pending_timers() == {"sla_warning": datetime(2027, 2, 5, 9, 0, tzinfo=SAST),
                                           "sla_breached": datetime(2027, 2, 8, 9, 0, tzinfo=SAST)}
     complaint.complete("investigate", RESOLVED, by="agent2")
+    assert complaint.mails("status_update")[-1][2]["stage"] == "registered"  # nothing out before the review
+    approve(complaint)
     assert complaint.mails("status_update")[-1][2]["stage"] == "resolved"
     assert complaint.mails("status_update")[-1][2]["message"] == RESOLVED["resolution"]
     assert complaint.elements() == ["follow_up"]
@@ -79,7 +92,8 @@ def test_happy_path_acknowledges_resolves_follows_up_and_closes(complaint, clock
     assert all(not t.pending for t in complaint.engine.timers(complaint.id))
     # one mail per stage the client cares about, no more
     assert [(template, stage.get("stage")) for template, to, stage in complaint.mails() if to == "thandi@example.com"] \
-        == [("complaint_acknowledgement", None), ("status_update", "resolved"), ("survey_invitation", None)]
+        == [("complaint_acknowledgement", None), ("status_update", "registered"), ("status_update", "resolved"),
+            ("survey_invitation", None)]
 
 
 def test_unacknowledged_complaint_goes_to_a_supervisor_after_one_business_day(complaint, clock):
@@ -95,7 +109,7 @@ def test_unacknowledged_complaint_goes_to_a_supervisor_after_one_business_day(co
     complaint.complete("supervisor_register", {"severity": "low"}, by="supervisor")
     assert complaint.data["acknowledgement_overdue"] is True
     assert complaint.elements() == ["investigate"]
-    assert complaint.mails("complaint_acknowledgement")[0][2]["turnaround"] == "10 days"
+    assert turnaround(complaint) == "10 days"
 
 
 def test_warning_timer_tells_handler_and_supervisor_and_leaves_the_task_open(complaint, clock):
@@ -126,6 +140,7 @@ def test_escalates_to_supervisor_then_manager(complaint, clock):
         complaint.complete("manager_resolve", RESOLVED, by="supervisor")
     complaint.complete("manager_resolve", RESOLVED, by="manager")
     assert complaint.data["escalation_level"] == 2
+    approve(complaint, by="supervisor")  # the supervisor's own step was taken over by the timer: not involved
     assert complaint.elements() == ["follow_up"]
     complaint.complete("follow_up", {"contacted_via": "email", "client_satisfied": True}, by="agent")
     assert complaint.elements() == ["root_cause_analysis"]  # critical severity
@@ -135,6 +150,7 @@ def test_supervisor_resolving_in_time_stops_the_manager_escalation(complaint, cl
     register(complaint, "medium")
     advance_and_fire(complaint.engine, clock, days=7)
     complaint.complete("supervisor_resolve", RESOLVED, by="supervisor")
+    approve(complaint, by="supervisor2")
     assert advance_and_fire(complaint.engine, clock, days=30) == 0
     assert complaint.elements() == ["follow_up"]
     assert MANAGER not in [to for _, to, _ in complaint.mails()]
@@ -143,6 +159,7 @@ def test_supervisor_resolving_in_time_stops_the_manager_escalation(complaint, cl
 def test_unsatisfied_client_reopens_then_root_cause_analysis(complaint, clock):
     register(complaint, "low")
     complaint.complete("investigate", RESOLVED, by="agent")
+    approve(complaint)
     with pytest.raises(InvalidTaskData) as refused:
         complaint.complete("follow_up", {"contacted_via": "phone", "client_satisfied": False}, by="agent")
     assert list(refused.value.errors) == ["follow_up_notes"]
@@ -153,6 +170,7 @@ def test_unsatisfied_client_reopens_then_root_cause_analysis(complaint, clock):
     assert complaint.elements() == ["investigate"]
     assert complaint.pending_timers()["sla_breached"] == later(clock, "P10D")  # re-armed
     complaint.complete("investigate", {**RESOLVED, "resolution": "The refund was paid on 3 March."}, by="agent")
+    approve(complaint)
     complaint.complete("follow_up", {"contacted_via": "phone", "client_satisfied": True}, by="agent")
     assert complaint.elements() == ["root_cause_analysis"]  # reopened once
     rca = complaint.task("root_cause_analysis")
@@ -172,6 +190,7 @@ def test_unsatisfied_client_reopens_then_root_cause_analysis(complaint, clock):
 def test_root_cause_analysis_for_high_severity_or_recurring_issues(complaint, severity, recurring, expected):
     register(complaint, severity)
     complaint.complete("investigate", {**RESOLVED, "recurring_issue": recurring}, by="agent")
+    approve(complaint)
     complaint.complete("follow_up", {"contacted_via": "sms", "client_satisfied": True}, by="agent")
     assert complaint.elements() == expected
 
@@ -179,7 +198,7 @@ def test_root_cause_analysis_for_high_severity_or_recurring_issues(complaint, se
 def test_safety_complaints_get_the_fastest_track(complaint, clock):
     register(complaint, "low", category="safety_environment")
     assert complaint.pending_timers()["sla_breached"] == datetime(2027, 2, 1, 17, 0, tzinfo=SAST)  # 8 business h
-    assert complaint.mails("complaint_acknowledgement")[0][2]["turnaround"] == "8 hours"
+    assert turnaround(complaint) == "8 hours"
 
 
 def test_complaint_without_email_is_acknowledged_by_the_agent_only(engine, shipped, staff):

@@ -121,6 +121,7 @@ def test_full_ladder_agent_supervisor_manager_each_with_a_deadline(complaint, cl
     assert complaint.elements() == ["manager_resolve"]  # the manager keeps the case; the head is told
     assert [to for _, to, _ in complaint.mails("escalation")] == [SUPERVISORS, MANAGER, HEAD]
     complaint.complete("manager_resolve", RESOLVED, by="manager")
+    complaint.complete("review_decision", {"review_outcome": "approve"}, by="supervisor")
     resolve = [e for e in sla_events(complaint, "resolve") if e[1] in ("breached", "met")]
     assert [kind for _, kind, _ in resolve] == ["breached", "breached"]  # recorded at the due time, then final
 

@@ -83,8 +83,8 @@ def test_suggestion_that_is_a_complaint_is_handed_to_complaint_handling(engine, 
     assert complaint.data["source_reference"] == started.reference
     assert complaint.data["client_email"] == "naledi@example.com"
     assert complaint.data["description"] == SUGGESTION["suggestion"]
-    assert complaint.elements() == ["register"]
-    _, initial = engine.task_form(complaint.task("register").id)
+    assert complaint.elements() == ["urgent_register"]  # a safety complaint: triaged urgent before registration
+    _, initial = engine.task_form(complaint.task("urgent_register").id)
     assert initial["category"] == "safety_environment"
     detail = flow.detail()
     assert detail.instance.status == "completed"

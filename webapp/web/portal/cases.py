@@ -1,4 +1,5 @@
-"""Portal pages for cases: the start page, logging a complaint or suggestion, tracking a case."""
+"""Portal pages for cases: the start page, logging a complaint or suggestion, tracking a case, and saying that a
+resolved case is not resolved."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import hashlib
 import hmac
 
 from engine import portal
-from engine.errors import InvalidTaskData, ProcessNotFound
+from engine.errors import ConcurrentUpdate, InstanceNotRunning, InvalidTaskData, MessageNotCorrelated, ProcessNotFound
 from engine.forms.builder import form_json
 from flask import abort, redirect, render_template, request, session, url_for
 
@@ -14,9 +15,21 @@ from webapp.extensions import get_engine
 from webapp.web.notice import notice_for, responsible_party
 from webapp.web.portal import limits
 from webapp.web.portal.blueprint import bp
-from webapp.web.portal.forms import WEBSITE, TrackForm, client_fields, client_formdata, intakes, require_contact
+from webapp.web.portal.forms import (
+    WEBSITE,
+    NotResolvedForm,
+    TrackForm,
+    client_fields,
+    client_formdata,
+    intakes,
+    require_contact,
+)
 from webapp.web.portal.hours import office_hours
 
+# The message a model waits for (a boundary event on its follow-up step) when the client may say "not resolved".
+NOT_RESOLVED = "client_not_resolved"
+# The reference whose owner this browser session proved (reference and e-mail on the track page).
+TRACKED = "portal_tracked"
 NOT_FOUND = ("We could not find a case with that reference number and e-mail address. Check both and try again; "
              "use the e-mail address you gave us when you contacted us.")
 
@@ -87,8 +100,48 @@ def track():
     found = portal.find(get_engine(), form.reference.data)
     if not _belongs_to(found, form.email.data):
         return render_template("portal/track.html", form=form, problem=NOT_FOUND), 404
-    return render_template("portal/status.html", case=found[1], office=office_hours(),
-                           promise=get_engine().client_promise(found[0].instance_id) if found[1].is_open else None)
+    session[TRACKED] = found[0].reference
+    return _status_page(found)
+
+
+@bp.post("/track/not-resolved")
+def not_resolved():
+    """The client says a resolved case is not resolved: the case reopens with the client's reason."""
+    limits.check("link", limits.client_address())
+    form = NotResolvedForm()
+    reference = form.reference.data if form.reference.validate(form) else None
+    if not reference or session.get(TRACKED) != reference:
+        return redirect(url_for("portal.track", reference=reference or ""), 303)  # prove the case is yours first
+    found = portal.find(get_engine(), reference)
+    if found is None:
+        abort(404)
+    if not form.validate():
+        return _status_page(found, form, status=422)
+    payload = {"reason": form.reason.data, "sent_at": get_engine().clock.now().isoformat()}
+    try:
+        portal.send_message(get_engine(), NOT_RESOLVED, reference, payload)
+    except (MessageNotCorrelated, InstanceNotRunning):
+        return _status_page(portal.find(get_engine(), reference), notice=NO_LONGER, status=409)
+    except ConcurrentUpdate:
+        return _status_page(found, form, notice=BUSY, status=409)
+    return _status_page(portal.find(get_engine(), reference), notice=REOPENED)
+
+
+REOPENED = "Thank you. We have reopened your case and will look into it again; we will keep you informed."
+NO_LONGER = "Your case is no longer at a stage where it can be reopened here, so nothing was changed."
+BUSY = "Your case was being updated at the same moment, so nothing was saved. Please send it again."
+
+
+def _status_page(found, form: NotResolvedForm | None = None, notice: str | None = None, status: int = 200):
+    """The case's status; while the case waits for the client's verdict, the "not resolved" form too."""
+    contact, case = found
+    engine = get_engine()
+    if form is None and NOT_RESOLVED in portal.waiting_messages(engine, contact.instance_id):
+        form = NotResolvedForm(formdata=None, reference=contact.reference)
+    elif form is not None and NOT_RESOLVED not in portal.waiting_messages(engine, contact.instance_id):
+        form = None
+    return render_template("portal/status.html", case=case, office=office_hours(), not_resolved=form, notice=notice,
+                           promise=engine.client_promise(contact.instance_id) if case.is_open else None), status
 
 
 def _digest(email: str | None) -> bytes:

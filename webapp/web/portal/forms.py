@@ -1,4 +1,4 @@
-"""The portal's forms: its own (track, reply) and the client's share of a process's start form."""
+"""The portal's forms: its own (track, reply, not resolved) and the client's share of a process's start form."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import EmailField, StringField, TextAreaField
+from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -61,6 +61,14 @@ class ReplyForm(FlaskForm):
     message = TextAreaField("Your answer", filters=[_strip],
                             validators=[DataRequired(message="Write your answer."), Length(max=4000)],
                             render_kw={"rows": 8})
+
+
+class NotResolvedForm(FlaskForm):
+    reference = HiddenField(filters=[_upper], validators=[DataRequired(), Regexp(REFERENCE)])
+    reason = TextAreaField("What is still wrong?", filters=[_strip],
+                           validators=[DataRequired(message="Tell us what is still wrong, so we can put it right."),
+                                       Length(min=10, max=2000, message="Write between 10 and 2000 characters.")],
+                           render_kw={"rows": 5})
 
 
 def is_hidden(field) -> bool:
