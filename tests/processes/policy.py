@@ -78,6 +78,7 @@ def _documents(m: Models, **changes) -> Flow:
 
 
 def _active(m: Models) -> Flow:
+    m.deploy("kyc_review")  # activation hands off to it; onboarding waits there until it can start
     flow = _documents(m)
     flow.complete("compliance_check", APPROVE, by="compliance")
     flow.complete("activate_service", ACTIVATION, by="officer")
@@ -151,9 +152,25 @@ def orientation_explains_support_channels(m: Models) -> None:
             "support_channels_explained")
 
 
+def check_ins_remind_and_end_with_a_survey(m: Models) -> None:
+    """001 4.3 regular check-ins (30 and 90 days) with a reminder; 000 3 / 001 4.4 the survey at the end."""
+    flow = _active(m)
+    flow.complete("setup_portal", {"portal_username": "bokamoso.ops", "systems": ["customer_portal"],
+                                   "access_tested": True}, by="itadmin")
+    flow.complete("orientation", ORIENTATION, by="rm")
+    advance_and_fire(m.engine, m.clock, days=29)
+    assert flow.elements() == [], "a check-in came before 30 days"
+    advance_and_fire(m.engine, m.clock, days=1)
+    assert flow.mails("checkin_reminder"), "no reminder to the relationship manager"
+    flow.complete("first_checkin", {"first_checkin_satisfaction": 4, "first_checkin_notes": "Fine."}, by="rm")
+    advance_and_fire(m.engine, m.clock, days=60)
+    flow.complete("second_checkin", {"second_checkin_satisfaction": 5, "second_checkin_notes": "Good."}, by="rm")
+    assert flow.status == "completed", flow.elements()
+    assert [to for _, to, _ in flow.mails("survey_invitation")] == [REQUEST["client_email"]], "no survey"
+
+
 def activation_schedules_the_kyc_review(m: Models) -> None:
     """001 3.2: the periodic KYC review, yearly for low risk."""
-    m.deploy("kyc_review")
     flow = _active(m)
     opened = flow.data.get("kyc_review_opened")
     assert opened, "no KYC review was opened at activation"
@@ -277,6 +294,14 @@ def suggestions_from_public_meetings(m: Models) -> None:
     m.deploy("suggestion")
     schema = json.loads((m.folder / "forms" / "suggestion_intake.json").read_text())
     assert "public_meeting" in schema["properties"]["channel"]["enum"], "the public_meeting channel is gone"
+
+
+def survey_takes_ratings_from_one_to_five(m: Models) -> None:
+    """002 4.4: satisfaction measured on one scale: 1 to 5, nothing else."""
+    m.deploy("feedback")
+    for rating in (0, 6):
+        refused(lambda rating=rating: m.engine.start("feedback", {"rating": rating, "client_email": CLIENT},
+                                                     by="agent"), "rating")
 
 
 def low_rating_gets_service_recovery(m: Models) -> None:

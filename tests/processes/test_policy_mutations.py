@@ -16,15 +16,18 @@ import pytest
 from tests.processes import policy
 from tests.processes.policy import Models, copy_models
 
+# The check-ins move the clock by 90 days, firing every earlier case's timers too: they run first.
 CHECKS = [getattr(policy, name) for name in (
-    "terms_explained_required", "every_compliance_check_required", "expired_document_blocks_approval",
+    "check_ins_remind_and_end_with_a_survey", "terms_explained_required", "every_compliance_check_required",
+    "expired_document_blocks_approval",
     "collector_cannot_sign_off", "sign_offs_in_the_compliance_lane", "high_risk_needs_a_second_approver",
     "activation_needs_the_agreed_sla", "orientation_explains_support_channels", "activation_schedules_the_kyc_review",
     "kyc_refresh_blocks_expired_documents", "complaint_channels_accepted", "intake_keeps_the_remedy_sought",
     "resolution_records_corrective_action", "warning_sends_the_client_nothing", "inquiry_channels_accepted",
     "suggestions_from_public_meetings", "low_rating_gets_service_recovery", "personal_fields_are_marked",
     "every_process_states_its_purpose", "rejection_needs_a_reason", "welcome_package_names_the_relationship_manager",
-    "complaints_get_a_reference", "inquiries_routed_by_category", "suggestion_acknowledged_at_once")]
+    "complaints_get_a_reference", "inquiries_routed_by_category", "suggestion_acknowledged_at_once",
+    "survey_takes_ratings_from_one_to_five")]
 
 
 # -- mutations: each edits the copy and fails loudly when the text it targets is gone --------------------------
@@ -87,6 +90,21 @@ def drop_choice(field: str, value: str):
     return change
 
 
+def set_default(field: str, value):
+    def change(schema, ui):
+        schema["properties"][field]["default"] = value
+    return change
+
+
+def add_choice(field: str, value):
+    def change(schema, ui):
+        schema["properties"][field]["enum"].append(value)
+        names = (ui.get(field) or {}).get("ui:enumNames")
+        if names:
+            names.append(str(value))
+    return change
+
+
 def not_personal(field: str):
     def change(schema, ui):
         assert schema["properties"][field].pop("x-personal", None), field
@@ -102,6 +120,11 @@ class Mutation:
 
 ONB, CMP, KYC = "client_onboarding.bpmn", "complaint_handling.bpmn", "kyc_review.bpmn"
 MUTATIONS = [
+    Mutation("first check-in after 60 days", edit_form("onboarding_request.json", set_default("checkin_first", "P60D")),
+             policy.check_ins_remind_and_end_with_a_survey),
+    Mutation("onboarding ends without the survey",
+             replace(ONB, 'notify("survey_invitation", client_email, reference=reference, client_name=contact_name, '
+                          'survey="feedback")', "pass"), policy.check_ins_remind_and_end_with_a_survey),
     Mutation("terms_explained optional", edit_form("onboarding_documents.json", not_required("terms_explained")),
              policy.terms_explained_required),
     Mutation("sanctions screening optional at approval",
@@ -185,6 +208,8 @@ MUTATIONS = [
                      '       message="Thank you for your suggestion. We will reply once it has been reviewed.")',
                      "pass"),
              policy.suggestion_acknowledged_at_once),
+    Mutation("a rating of 6 allowed", edit_form("feedback_survey.json", add_choice("rating", 6)),
+             policy.survey_takes_ratings_from_one_to_five),
     Mutation("feedback purpose deleted", replace("feedback.bpmn", '<spiffworkflow:property name="purpose"',
                                                  '<spiffworkflow:property name="was_purpose"'),
              policy.every_process_states_its_purpose),
