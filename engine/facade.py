@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine as SqlEngine
 
 from engine.camunda.feature import Camunda
+from engine.casework import search_fields
 from engine.casework.supervision import Supervision
 from engine.clients import ClientService, ConsentGate
 from engine.clients.documents import DocumentStore, check_completions
@@ -75,6 +76,7 @@ class Engine(CaseworkUses, NotificationUses, StudioUses):
         # uploaded case documents and attachments (engine/clients/documents.py)
         self.documents = DocumentStore(services, upload_policy)
         hooks_of(services).row_writers.append(check_completions)  # document references and expiry gates
+        hooks_of(services).row_writers.append(search_fields.write_rows)  # what the inbox search matches
         # business calendars and SLA clocks (engine/sla, docs/sla.md); agreed targets from the client record
         self.sla = SlaService(agreements=sla_agreements.of_case)
         hooks_of(services).business_due = self.sla.business_due
@@ -162,8 +164,9 @@ class Engine(CaseworkUses, NotificationUses, StudioUses):
         return reads.detail(self.services, instance_id)
 
     def list_instances(self, **filters) -> list[InstanceView]:
+        """Instances newest first; a search text also matches the cases' searchable fields (engine/casework)."""
         with self.read_session() as session:
-            return reads.search(session, **filters)
+            return reads.search(session, field_match=search_fields.matches, **filters)
 
     def retry(self, instance_id: int, data: dict[str, Any] | None = None, by: str | None = None) -> InstanceView:
         return actions.retry(self.services, instance_id, data or {}, self.user(by))

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, case, false, or_, select
 
+from engine.casework import search_fields
 from engine.core import tasks
 from engine.core.db.models import ProcessInstance
 from engine.core.users import UserView
@@ -21,8 +22,9 @@ MAX_QUERY = 100
 
 @dataclass(frozen=True)
 class InboxQuery:
-    """What an inbox page asks for; `q` is matched in the task name, the case reference and (outside the team
-    view, where every row is in the user's own lanes) the client label."""
+    """What an inbox page asks for; `q` is matched in the task name, the case reference, the case's searchable
+    fields (engine/casework/search_fields.py) and, outside the team view (where every row is in the user's own
+    lanes), the client label and the searchable fields that are personal."""
 
     view: str = "mine"
     q: str | None = None
@@ -77,7 +79,8 @@ def statement(query: InboxQuery, user: UserView, team_lanes: list[str | None]):
         columns = [HUMAN.c.name, ProcessInstance.reference]
         if query.view != "team":
             columns.append(ProcessInstance.label)
-        stmt = stmt.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+        stmt = stmt.where(or_(*(column.ilike(pattern, escape="\\") for column in columns),
+                              search_fields.matches(HUMAN.c.instance_id, pattern, personal=query.view != "team")))
     return _order(stmt, query.sort)
 
 

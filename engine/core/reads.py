@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -72,6 +73,10 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, default=str))
 
 
+# (instance id column, LIKE pattern, whether personal values may match) -> a clause; see `search`.
+FieldMatch = Callable[[Any, str, bool], Any]
+
+
 @dataclass(frozen=True)
 class LabelScope:
     """Whose client labels a search may match: instances of these definitions, or those `started_by` started."""
@@ -88,9 +93,12 @@ def like_pattern(text: str) -> str:
 
 def search(session: Session, *, key: str | None = None, status: str | None = None, text: str | None = None,
            limit: int = 100, offset: int = 0, label_scope: LabelScope | None = None,
-           process_keys: frozenset[str] | None = None) -> list[InstanceView]:
+           process_keys: frozenset[str] | None = None, field_match: FieldMatch | None = None) -> list[InstanceView]:
     """Instances newest first; `text` matches the reference, and the label only within `label_scope` (when given),
-    so a search never matches what its user may not see; `process_keys` limits the processes (a token's scope)."""
+    so a search never matches what its user may not see; `process_keys` limits the processes (a token's scope).
+
+    `field_match(instance id column, pattern, personal)` is a clause matching other values of a case (its
+    searchable fields); personal ones are matched within `label_scope` only, like the label."""
     query = select(ProcessInstance)
     if process_keys is not None:
         query = query.where(ProcessInstance.process_key.in_(sorted(process_keys)))
@@ -101,9 +109,13 @@ def search(session: Session, *, key: str | None = None, status: str | None = Non
     if text:
         like = like_pattern(text)
         label = ProcessInstance.label.ilike(like, escape="\\")
+        personal = field_match(ProcessInstance.id, like, True) if field_match is not None else None
         if label_scope is not None:
-            label = label & or_(ProcessInstance.definition_id.in_(sorted(label_scope.definition_ids)),
-                                ProcessInstance.started_by == (label_scope.started_by or ""))
-        query = query.where(or_(ProcessInstance.reference.ilike(like, escape="\\"), label))
+            in_scope = or_(ProcessInstance.definition_id.in_(sorted(label_scope.definition_ids)),
+                           ProcessInstance.started_by == (label_scope.started_by or ""))
+            label = label & in_scope
+            personal = personal & in_scope if personal is not None else None
+        others = [personal, field_match(ProcessInstance.id, like, False)] if field_match is not None else []
+        query = query.where(or_(ProcessInstance.reference.ilike(like, escape="\\"), label, *others))
     query = query.order_by(ProcessInstance.id.desc()).limit(limit).offset(offset)
     return [view(r) for r in session.scalars(query)]

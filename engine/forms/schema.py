@@ -26,7 +26,7 @@ KEYWORDS = {
     "array": {"items", "minItems", "maxItems", "uniqueItems", "default"},
     "object": {"properties", "required", "additionalProperties"},
 }
-EXTENSIONS = {"x-personal", "x-sensitive", "x-required-if"}
+EXTENSIONS = {"x-personal", "x-sensitive", "x-searchable", "x-required-if"}
 UI_FIELD_KEYWORDS = {"ui:widget", "ui:help", "ui:placeholder", "ui:enumNames"}
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 # Names WTForms uses on every form instance; a field of that name would shadow them.
@@ -89,7 +89,7 @@ def _check_keywords(where: str, node: dict, allowed: set[str]) -> None:
     for key in ("title", "description", "$comment"):
         if key in node and not isinstance(node[key], str):
             raise SchemaProblem(f"{where}: {key!r} must be a string")
-    for key in ("x-personal", "x-sensitive"):
+    for key in ("x-personal", "x-sensitive", "x-searchable"):
         if key in node and not isinstance(node[key], bool):
             raise SchemaProblem(f"{where}: {key!r} must be true or false")
     if "additionalProperties" in node and not isinstance(node["additionalProperties"], bool):

@@ -58,6 +58,8 @@ CASE_RECORDS = (
     CaseRecord("task_draft", "Unsubmitted answers kept as drafts", "deleted"),
     CaseRecord("notification", "Mail log: recipient address and mail fields", "personal values replaced, pending "
                                                                                "mail cancelled"),
+    CaseRecord("case_search_value", "Searchable field values copied for the inbox search",
+               "rewritten from the erased data"),
 )
 
 

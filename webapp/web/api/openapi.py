@@ -158,7 +158,7 @@ def paths() -> dict[str, Any]:
                 {"name": "status", "in": "query",
                  "schema": {"type": "string", "enum": ["running", "error", "completed", "cancelled"]}},
                 {"name": "q", "in": "query", "schema": {"type": "string"},
-                 "description": "Part of the reference number or client name"},
+                 "description": "Part of the reference number, client name or a searchable field"},
                 *PAGE_PARAMS],
             "responses": {"200": _json({"type": "object", "required": ["instances"], "properties": {
                 "instances": {"type": "array", "items": _ref("Instance")}}}, "The instances"),
