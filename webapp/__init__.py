@@ -52,11 +52,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from webapp.web import api, auth, portal, studio
-    from webapp.web.views import admin, inbox, instances, main, reports, tasks
+    from webapp.web.views import admin, inbox, instances, main, reports, tasks, wording
     from webapp.web.views import auth as auth_views
 
     auth.init_app(app)
-    for blueprint in (main.bp, auth_views.bp, inbox.bp, tasks.bp, instances.bp, admin.bp, portal.bp, reports.bp):
+    for blueprint in (main.bp, auth_views.bp, inbox.bp, tasks.bp, instances.bp, admin.bp, portal.bp, reports.bp,
+                      wording.bp):
         app.register_blueprint(blueprint)
     from webapp.web.views import casework, operations
     from webapp.web.views import privacy as privacy_views

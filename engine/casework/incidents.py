@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -43,18 +44,31 @@ def element_name(model, element_id: str | None) -> str | None:
 
 def element_names(services: Services, instance_id: int) -> dict[str, str]:
     """Element id -> name of every named element of the instance's process version (for audit trails)."""
-    with services.read_session() as session:
-        row = session.get(ProcessInstance, instance_id)
-        if row is None:
-            raise InstanceNotFound(f"no instance with id {instance_id}")
-        model = definitions.model_for(services, session, row.definition_id)
-    names = {}
+    return names_of(model_of(services, instance_id))
+
+
+def names_of(model) -> dict[str, str]:
+    """Element id -> name (or its kind when unnamed) of every element of a built model."""
+    names, inner = {}, []
     for spec in (model.spec, *model.subprocess_specs.values()):
         for task_spec in spec.task_specs.values():
             bpmn_id, name = getattr(task_spec, "bpmn_id", None), getattr(task_spec, "bpmn_name", None)
-            if bpmn_id and name:
-                names.setdefault(bpmn_id, name)
+            if bpmn_id:
+                names.setdefault(bpmn_id, name or _kind(task_spec))
+            elif "." in task_spec.name:
+                inner.append(task_spec.name)
+    # The engine's own steps around an element (`investigate.BoundaryEventSplit`) read as the element itself.
+    for name in inner:
+        owner = names.get(name.split(".", 1)[0])
+        if owner:
+            names.setdefault(name, owner)
     return names
+
+
+def _kind(task_spec) -> str:
+    """An unnamed element described by its type: ExclusiveGateway -> 'Exclusive gateway' (never its id)."""
+    words = re.findall(r"[A-Z][a-z]+", type(task_spec).__name__.removeprefix("Bpmn"))
+    return " ".join(words).capitalize() or "Step"
 
 
 def incidents(services: Services, limit: int, offset: int) -> tuple[list[Incident], int]:
@@ -81,12 +95,17 @@ def field_titles(model) -> list[tuple[str, str]]:
     return sorted(fields.items(), key=lambda item: (item[1].lower(), item[0]))
 
 
-def correctable_fields(services: Services, instance_id: int) -> list[tuple[str, str]]:
+def model_of(services: Services, instance_id: int):
+    """The built model of the process version an instance runs."""
     with services.read_session() as session:
         row = session.get(ProcessInstance, instance_id)
         if row is None:
             raise InstanceNotFound(f"no instance with id {instance_id}")
-        return field_titles(definitions.model_for(services, session, row.definition_id))
+        return definitions.model_for(services, session, row.definition_id)
+
+
+def correctable_fields(services: Services, instance_id: int) -> list[tuple[str, str]]:
+    return field_titles(model_of(services, instance_id))
 
 
 def form_field(model, name: str) -> dict[str, Any]:

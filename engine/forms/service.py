@@ -164,6 +164,20 @@ def start_form_keys(model: BuiltModel) -> tuple[str | None, str | None]:
     return None, None
 
 
+def form_files(model: BuiltModel):
+    """(schema, UI schema or {}) of each form the model's user tasks and start events name (staff forms first)."""
+    seen = set()
+    for spec in sorted(_form_specs(model), key=lambda spec: isinstance(spec, StartEvent)):
+        props = properties(spec)
+        pair = (props.get(FORM_PROPERTY), props.get(UI_PROPERTY))
+        schema = model.forms.get(pair[0]) if pair[0] else None
+        if pair in seen or not isinstance(schema, dict):
+            continue
+        seen.add(pair)
+        ui = model.forms.get(pair[1]) if pair[1] else None
+        yield schema, ui if isinstance(ui, dict) else {}
+
+
 def _form_specs(model: BuiltModel):
     """User/manual tasks of every process in the model, and start events that name a form."""
     for spec_group in (model.spec, *model.subprocess_specs.values()):

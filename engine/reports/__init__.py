@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
 from engine.reports import sla, tables
-from engine.reports.filters import Filters, parse_filters, parse_month
+from engine.reports.filters import Filters, parse_filters, parse_month, shift_month
 from engine.reports.milestones import MILESTONES, PROCESS_MILESTONES, milestone_map
 from engine.reports.tables import Context, Table
 
-__all__ = ["Filters", "parse_filters", "parse_month", "MILESTONES", "PROCESS_MILESTONES", "Table", "TABLES",
-           "dashboard", "table", "monthly_summary", "headline", "categories"]
+__all__ = ["Filters", "parse_filters", "parse_month", "shift_month", "MILESTONES", "PROCESS_MILESTONES", "Table",
+           "TABLES", "dashboard", "table", "monthly_summary", "headline", "categories"]
 
 # name -> (title, columns, query); the order is the dashboard's.
 TABLES: dict[str, tuple[str, tuple[str, ...], Callable[[Context], list[tuple]]]] = {
@@ -117,6 +117,7 @@ def monthly_summary(conn, first: date, last: date, now: datetime, process: str |
     """A month's dashboard and its key figures as a table (metric, value, unit)."""
     filters = Filters(first, last, process)
     reports = dashboard(conn, filters, now, overrides)
-    summary = Table("monthly_summary", f"Service summary {first:%B %Y}", ("metric", "value", "unit"),
+    so_far = " (so far)" if last >= now.date() else ""
+    summary = Table("monthly_summary", f"Service summary {first:%B %Y}{so_far}", ("metric", "value", "unit"),
                     [(label, "" if value is None else value, unit) for label, value, unit in headline(reports)])
     return filters, reports, summary

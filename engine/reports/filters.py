@@ -76,13 +76,18 @@ def parse_filters(args: Mapping[str, str], today: date, processes: Collection[st
 
 
 def parse_month(value: str | None, today: date) -> tuple[date, date]:
-    """The first and last day of a 'YYYY-MM' month (default: the month before `today`)."""
+    """The first and last day of a 'YYYY-MM' month (default: the month of `today`, so far)."""
     if not value:
-        first = today.replace(day=1) - timedelta(days=1)
-        value = f"{first.year:04d}-{first.month:02d}"
+        value = f"{today.year:04d}-{today.month:02d}"
     found = _MONTH.match(value.strip())
     if not found or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1:
         raise InvalidInput(f"`month` must be written as YYYY-MM, not {value[:40]!r}")
     first = date(int(found.group(1)), int(found.group(2)), 1)
     following = (first + timedelta(days=32)).replace(day=1)
     return first, following - timedelta(days=1)
+
+
+def shift_month(first: date, months: int) -> str:
+    """The 'YYYY-MM' of the month `months` before (negative) or after the month starting on `first`."""
+    index = first.year * 12 + first.month - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

@@ -27,6 +27,12 @@ ASPECT_OF_CHILD = {
 }
 ASPECT_OF_EXTENSION = {"calledDecisionId": "decision", "preScript": "pre-script", "postScript": "post-script"}
 FORM_PROPERTIES = {"formJsonSchemaFilename", "formUiSchemaFilename"}
+# Attributes whose absence means this value (BPMN 2.0 defaults): writing one out is not a change.
+DEFAULTS = {"cancelActivity": "true", "isInterrupting": "true", "parallelMultiple": "false",
+            "isForCompensation": "false", "startQuantity": "1", "completionQuantity": "1", "instantiate": "false",
+            "triggeredByEvent": "false", "isClosed": "false", "gatewayDirection": "Unspecified",
+            "isSequential": "false", "isImmediate": "true", "processType": "None"}
+SHOWN_CHARACTERS = 200  # of an old or new value in the list of changes
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class ElementChange:
     name: str | None
     file: str
     aspects: list[str] = field(default_factory=list)
+    values: list[tuple[str, str, str]] = field(default_factory=list)  # (aspect, old, new) as the owner reads them
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ def diff_versions(key: str, old_version: int, old_files: dict[str, str], new_ver
     for element_id in (i for i in new if i in old):
         aspects = _aspects(old[element_id], new[element_id])
         if aspects:
-            changed.append(_change(element_id, new[element_id], aspects))
+            changed.append(_change(element_id, new[element_id], aspects, _values(old[element_id], new[element_id])))
     names = set(old_files) | set(new_files)
     others = sorted(n for n in names if not n.endswith(".bpmn"))
     return VersionDiff(
@@ -95,9 +102,37 @@ def _sorted(changes: list[ElementChange]) -> list[ElementChange]:
     return sorted(changes, key=lambda c: (c.file, c.kind, c.element_id))
 
 
-def _change(element_id: str, element: _Element, aspects: list[str] | None = None) -> ElementChange:
-    return ElementChange(element_id, element.kind, element.name, element.file, aspects or [])
+def _change(element_id: str, element: _Element, aspects: list[str] | None = None,
+            values: list[tuple[str, str, str]] | None = None) -> ElementChange:
+    return ElementChange(element_id, element.kind, element.name, element.file, aspects or [], values or [])
 
+
+def _values(old: _Element, new: _Element) -> list[tuple[str, str, str]]:
+    """(aspect, old value, new value) of each changed part, as text ('—' when there was none)."""
+    if old.kind != new.kind:
+        return [("type", old.kind, new.kind)]
+    keys = sorted(k for k in set(old.parts) | set(new.parts) if old.parts.get(k) != new.parts.get(k))
+    return [(_label(k), _readable(old.parts.get(k)), _readable(new.parts.get(k))) for k in keys]
+
+
+def _readable(value) -> str:
+    """A part's value as text: an attribute's value, a property's value, the text inside a child element."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        text = value
+    else:
+        text = "; ".join(_text_of(item) for item in value)
+    text = " ".join(text.split()) or "(empty)"
+    return text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS - 1] + "…"
+
+
+def _text_of(item) -> str:
+    if len(item) == 2:  # a property: (name, value)
+        return str(item[1] or "")
+    _tag, attrs, text, children = item
+    inner = " ".join(t for t in (text, *(_text_of(c) for c in children)) if t)
+    return inner or ", ".join(f"{_attribute_label(k)}={v}" for k, v in attrs)
 
 def _aspects(old: _Element, new: _Element) -> list[str]:
     if old.kind != new.kind:
@@ -141,7 +176,8 @@ def _lane_of(root) -> dict[str, str]:
 
 def _parts(node) -> dict[str, object]:
     """The element's attributes and own children, keyed by the aspect a change of them is reported as."""
-    parts: dict[str, object] = {f"attr:{_attribute_label(k)}": v for k, v in node.attrib.items() if k != "id"}
+    parts: dict[str, object] = {f"attr:{_attribute_label(k)}": v for k, v in node.attrib.items()
+                                if k != "id" and DEFAULTS.get(_attribute_label(k)) != v}
     for child in node:
         if not isinstance(child.tag, str):
             continue

@@ -7,10 +7,12 @@ from typing import Any
 from engine.casework import assignment, incidents, saved_views
 from engine.casework import comments as case_comments
 from engine.casework import drafts as task_drafts
+from engine.casework import element_counts as counts
 from engine.casework import inbox as inbox_query
 from engine.casework import mail_log as case_mail
-from engine.core import tasks
+from engine.core import definitions, tasks
 from engine.core.users import get_user
+from engine.forms.labels import Labels, labels_of
 from engine.results import InstanceView, TaskView
 
 
@@ -58,6 +60,24 @@ class CaseworkUses:
     def element_names(self, instance_id: int) -> dict[str, str]:
         """Element id -> BPMN name for the instance's process version (audit trails show names, not ids)."""
         return incidents.element_names(self.services, instance_id)
+
+    def labels(self, instance_id: int) -> Labels:
+        """Field titles and option labels of the instance's process version: pages show labels, not codes."""
+        return labels_of(incidents.model_of(self.services, instance_id))
+
+    def element_counts(self, key: str, version: int | None = None) -> counts.ElementCounts:
+        """Per element of a process version (default: the latest), its open cases waiting there or failed there."""
+        with self.read_session() as session:
+            row = definitions.get_version(session, key, version or definitions.latest(session, key).version)
+            definition_id, version = row.id, row.version
+            names = incidents.names_of(definitions.model_for(self.services, session, definition_id))
+        with self.sql_engine.connect() as conn:
+            return counts.element_counts(conn, key, version, definition_id, names)
+
+    def process_labels(self, key: str) -> Labels:
+        """Field titles and option labels of the latest version of a process (for reports across cases)."""
+        with self.read_session() as session:
+            return labels_of(definitions.model_for(self.services, session, definitions.latest(session, key).id))
 
     def correctable_fields(self, instance_id: int) -> list[tuple[str, str]]:
         """(name, title) of the form fields of an instance's process: the variables a manager may correct."""

@@ -5,6 +5,7 @@ import pytest
 
 from tests.support import give_capture_a_form
 
+from .conftest import MODELS
 from .test_team import WIDE
 
 pytestmark = pytest.mark.browser
@@ -48,3 +49,28 @@ def test_the_console_fits_a_phone(incident, sign_in):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/operations/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.evaluate(WIDE)
+
+
+SCALE = "() => new DOMMatrix(window.getComputedStyle(document.querySelector('#diagram .viewport')).transform).a"
+
+
+def test_the_process_diagram_counts_cases_and_zooms(make_user, engine, sign_in, screenshots):
+    make_user("sam", "Manager", "Onboarding Officer")
+    engine.deploy(MODELS / "signoff", by="sam")
+    for name in ("Acme", "Umbrella"):
+        engine.start("signoff", {"client_name": name}, by="sam")
+    page = sign_in("sam")
+    page.get_by_role("link", name="Operations").click()
+    page.get_by_role("navigation", name="Process diagrams").get_by_role("link", name="Client sign-off").click()
+    page.wait_for_selector("#diagram .djs-overlay .count.waiting")
+    assert page.locator("#diagram .count.waiting").all_inner_texts() == ["2", "2"]  # the task and its deadline
+    assert "Collect documents 2 0" in " ".join(page.locator("table.places").inner_text().split())
+    page.screenshot(path=str(screenshots / "operations-process.png"), full_page=True)
+    fitted = page.evaluate(SCALE)
+    page.get_by_role("button", name="Zoom in").click()
+    assert page.evaluate(SCALE) > fitted
+    page.get_by_role("button", name="Zoom out").click()
+    page.get_by_role("button", name="Zoom out").click()
+    assert page.evaluate(SCALE) < fitted
+    page.get_by_role("button", name="Fit").click()
+    assert abs(page.evaluate(SCALE) - fitted) < 1e-6

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from engine.errors import InvalidInput
-from engine.reports import Filters, parse_filters, parse_month
+from engine.reports import Filters, parse_filters, parse_month, shift_month
 
 TODAY = date(2026, 3, 16)
 KEYS = ("complaint_handling", "client_onboarding")
@@ -38,9 +38,14 @@ def test_bad_filters_say_what_is_wrong(args, message):
         parse_filters(args, TODAY, KEYS)
 
 
+def test_months_step_across_years():
+    assert shift_month(date(2026, 1, 1), -1) == "2025-12" and shift_month(date(2026, 12, 1), 1) == "2027-01"
+    assert shift_month(date(2026, 3, 1), -14) == "2025-01"
+
+
 def test_months():
     assert parse_month("2026-02", TODAY) == (date(2026, 2, 1), date(2026, 2, 28))
-    assert parse_month(None, TODAY) == (date(2026, 2, 1), date(2026, 2, 28))
+    assert parse_month(None, TODAY) == (date(2026, 3, 1), date(2026, 3, 31))  # this month so far, not last
     assert parse_month("2024-12", TODAY) == (date(2024, 12, 1), date(2024, 12, 31))
     for bad in ("2026-13", "2026-1", "March", "2026-00"):
         with pytest.raises(InvalidInput, match="`month` must be written as YYYY-MM"):

@@ -2,12 +2,16 @@
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
 from engine.reports import TABLES
+from webapp.web.views.wording import hours_in_words
 
 from .conftest import at
+
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 
 RANGE = {"from": "2026-03-02", "to": "2026-03-15"}
 
@@ -26,13 +30,13 @@ def manager(signed_in):
 def test_the_dashboard_shows_figures_charts_and_tables(manager, dataset):
     page = manager.get("/reports/", query_string=RANGE)
     html = page.get_data(as_text=True)
-    assert page.status_code == 200
+    assert page.status_code == 200, html
     for title, _columns, _query in TABLES.values():
         assert title in html
     assert html.count('<canvas data-chart="') == len(TABLES)
     assert "vendor/chart.js/chart.umd.min.js" in html and "js/reports.js" in html
     assert 'id="report-data"' in html and "Median time to acknowledge" in html
-    assert "50.0 %" in html and "22.2 h" in html and "5.4 d" in html  # breach rate, p90 ack, p90 resolve
+    assert "50.0 %" in html and "22.2 h" in html and "5.4 days" in html  # breach rate, p90 ack, p90 resolve
     assert 'href="/reports/wip.csv?from=2026-03-02&amp;to=2026-03-15"' in html
     assert manager.get("/static/js/reports.js").status_code == 200
     assert manager.get("/static/vendor/chart.js/chart.umd.min.js").status_code == 200
@@ -115,6 +119,29 @@ def test_monthly_summary_page_and_csv(manager, dataset):
     february = {row[0]: row[1] for row in rows_of(manager.get("/reports/monthly.csv?month=2026-02"))}
     assert february["Cases opened"] == "1" and february["SLA breach rate"] == "0.0"  # C5: opened 02-20, no breach
     assert february["Median time to resolve"] == ""
+
+
+def test_the_monthly_summary_opens_on_this_month_so_far(manager, dataset):
+    # The clock says 2 March: March has the dataset's ten cases; last month (February) has one.
+    html = manager.get("/reports/monthly").get_data(as_text=True)
+    assert "Service summary March 2026 (so far)" in html and "<th scope=\"row\">Cases opened</th><td>10</td>" in html
+    assert 'href="/reports/monthly?month=2026-02"' in html and "Next month" not in html
+    february = manager.get("/reports/monthly?month=2026-02").get_data(as_text=True)
+    assert "Service summary February 2026<" in february and 'href="/reports/monthly?month=2026-03"' in february
+
+
+def test_category_codes_read_as_the_forms_labels(manager, dataset, engine):
+    engine.deploy(PROCESSES / "complaint_handling.bpmn", by="maria")
+    html = manager.get("/reports/", query_string=RANGE).get_data(as_text=True)
+    assert '<option value="billing" >Billing and pricing</option>' in html
+    assert "<td>Delivery and logistics</td>" in html and "<td>delivery</td>" not in html
+    export = rows_of(manager.get("/reports/breach_by_category.csv", query_string=RANGE))
+    assert "delivery" in [row[0] for row in export]  # exports keep the codes
+
+
+def test_measured_times_read_at_their_scale():
+    assert [hours_in_words(h) for h in (None, 0, 0.004, 0.25, 3, 47.9, 72)] == [
+        "—", "under 1 min", "under 1 min", "15 min", "3.0 h", "47.9 h", "3.0 days"]
 
 
 def test_monthly_summary_refuses_a_bad_month(manager):

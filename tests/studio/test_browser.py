@@ -150,3 +150,20 @@ def test_user_task_form_and_lane_from_the_side_panel(owner, engine, sla):
     assert 'name="Team Lead"' in bpmn
     escalate = bpmn.split('id="escalate"')[1].split("</bpmn:userTask>")[0]
     assert 'value="handle.json"' in escalate
+
+
+PALETTE_OVERLAPS = """() => {
+  const palette = document.querySelector("#modeler .djs-palette").getBoundingClientRect();
+  return [...document.querySelectorAll("#modeler .djs-shape")].filter(shape => {
+    const box = shape.getBoundingClientRect();
+    return box.left < palette.right && box.right > palette.left && box.top < palette.bottom && box.bottom > palette.top;
+  }).map(shape => shape.dataset.elementId);
+}"""
+
+
+@pytest.mark.parametrize("width", [1400, 900])
+def test_the_palette_leaves_the_diagram_uncovered(owner, sla, width):
+    owner.set_viewport_size({"width": width, "height": 800})
+    owner.goto("/studio/processes/sla/edit")
+    owner.wait_for_selector('#modeler[data-ready="sla.bpmn"]')
+    assert owner.evaluate(PALETTE_OVERLAPS) == []

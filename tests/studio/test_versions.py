@@ -34,6 +34,17 @@ def test_diff_page_lists_and_marks_the_changes(sign_in, engine, sla, sla_bundle,
     assert "sla_timer" in text(response) and "timer" in text(response)
 
 
+def test_the_diff_shows_old_and_new_values_and_no_restated_defaults(sign_in, engine, sla, sla_bundle):
+    # v2 as the modeler writes it: the interrupting timer spelled out (cancelActivity="true", the default)
+    redeploy(engine, sla_bundle, lambda x: longer_sla(x).replace(
+        'id="sla_timer" name="SLA"', 'id="sla_timer" name="SLA" cancelActivity="true"'))
+    html = sign_in("po").get("/studio/processes/sla/diff?old=1&new=2").get_data(as_text=True)
+    state = json.loads(re.search(r'id="diff-state">(.*?)</script>', html, re.S).group(1))
+    [timer] = state["diff"]["changed"]  # no phantom cancelActivity change
+    assert timer["aspects"] == ["timer"] and timer["values"] == [["timer", '"PT1H"', '"PT2H"']]
+    assert '<dt>timer</dt><dd><del>&#34;PT1H&#34;</del>' in html and '<ins>&#34;PT2H&#34;</ins>' in html
+
+
 def test_diff_defaults_to_the_two_newest_versions_and_refuses_nonsense(sign_in, engine, sla, sla_bundle):
     redeploy(engine, sla_bundle, longer_sla)
     client = sign_in("po")

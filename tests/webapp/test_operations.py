@@ -1,6 +1,9 @@
 """The operations console: incidents with retry and cancel (one by one or in bulk), corrections of case data."""
 
 
+import json
+import re
+
 import pytest
 
 from tests.support import give_capture_a_form
@@ -71,3 +74,25 @@ def test_bulk_cancel_needs_a_reason_and_a_retry_that_fails_again_says_so(engine,
                         follow_redirects=True)
     assert "2 incidents cancelled" in text(response)
     assert {engine.instance(first.id).status, engine.instance(second.id).status} == {"cancelled"}
+
+
+def test_the_process_diagram_counts_open_cases_per_element(engine, signed_in, failing):
+    failing()
+    waiting = [engine.start("order", {"customer_name": name}, by="alice") for name in ("B", "C", "D")]
+    engine.cancel(waiting[2].id, by="root", reason="duplicate")  # closed cases are not counted
+    [incident], _total = engine.incidents()
+    capture = engine.tasks(instance_id=waiting[0].id)[0].element_id
+    sam = signed_in("sam")
+    html = sam.get("/operations/processes/order").get_data(as_text=True)
+    counts = json.loads(re.search(r'id="diagram-counts">(.*?)</script>', html).group(1))
+    assert counts == {"key": "order", "version": 1, "open_cases": 3, "waiting": {capture: 2},
+                      "failed": {incident.element_id: 1}}
+    assert f'<tr data-element="{incident.element_id}"><td data-label="Step">Compute score</td>' in html
+    assert 'data-zoom="in"' in html and 'data-zoom="fit"' in html
+    diagram = sam.get("/operations/processes/order/1/diagram.bpmn")
+    assert diagram.status_code == 200 and diagram.mimetype == "application/xml" and b"<bpmn" in diagram.data
+    assert 'href="/operations/processes/order"' in sam.get("/operations/").get_data(as_text=True)
+    for url in ("/operations/processes/nope", "/operations/processes/order?version=2",
+                "/operations/processes/order/2/diagram.bpmn", "/operations/processes/order/1/diagram.bpmn?file=x"):
+        assert sam.get(url).status_code == 404, url
+    assert signed_in("alice").get("/operations/processes/order").status_code == 403

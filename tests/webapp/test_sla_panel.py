@@ -41,15 +41,15 @@ def test_the_panel_shows_each_clock_with_due_time_used_and_events(engine, case, 
     page = text(signed_in("agent").get(f"/instances/{case}"))
     assert "SLA" in page
     # acknowledged at receipt; resolve runs on the low track (P10D) from receipt, 2 business hours used
-    assert "acknowledge P1D · za-office met — 0 min — agent" in page
-    assert "resolve P10D · za-office running 2027-02-15 09:00 +02:00 2 h — agent" in page
+    assert "acknowledge 1 business day · za-office met — 0 min — agent" in page
+    assert "resolve 10 business days · za-office running 2027-02-15 09:00 +02:00 2 h — agent" in page
     assert "Escalate now" in page and "Waiting on client" in page and "Client replied" not in page
     assert "SLA events" in page and "applied" in page and "met" in page
 
 
 def test_staff_outside_the_lanes_see_the_clocks_but_not_the_actions(engine, case, signed_in, text):
     page = text(signed_in("clerk").get(f"/instances/{case}"))
-    assert "resolve P10D" in page and "Escalate now" not in page and "Waiting on client" not in page
+    assert "resolve 10 business days" in page and "Escalate now" not in page and "Waiting on client" not in page
     response = signed_in("clerk").post(f"/instances/{case}/sla/escalate", data={"reason": "Because."})
     assert response.status_code == 403
     assert clocks(engine, case)["resolve"].level == "agent"

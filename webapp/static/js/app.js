@@ -2,6 +2,35 @@
 (function () {
   "use strict";
 
+  // After a failed submit the focus moves to what went wrong: the error summary, else an error message
+  // (WCAG 3.3.1); its links move the focus to the field they name.
+  var problem = document.querySelector("[data-error-summary]") || document.querySelector(".flash.error");
+  if (problem) {
+    if (!problem.hasAttribute("tabindex")) { problem.setAttribute("tabindex", "-1"); }
+    problem.focus();
+    problem.querySelectorAll("a[href^='#']").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var target = document.getElementById(link.getAttribute("href").slice(1));
+        if (target) { event.preventDefault(); target.focus(); }
+      });
+    });
+  }
+
+  // On a phone a table marked .stack shows one card per row; cells the page did not label get their column's
+  // heading as the label.
+  document.querySelectorAll("table.stack").forEach(function (table) {
+    var headings = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, index) {
+        if (cell.tagName === "TD" && !cell.hasAttribute("data-label") && headings[index]) {
+          cell.setAttribute("data-label", headings[index]);
+        }
+      });
+    });
+  });
+
   // Filters apply on their button or Enter only: a change of choice never reloads the page (WCAG 3.2.2).
 
   // Copy a link (the mail log's portal links) to the clipboard.

@@ -1,19 +1,48 @@
-// Renders an instance's BPMN diagram with bpmn-js and marks its progress:
-// completed elements and the flows between them, current tokens, waiting timers, a failed step.
+// Renders a BPMN diagram with bpmn-js, with zoom buttons. On an instance page (#diagram-state) it marks the
+// progress: completed elements and the flows between them, current tokens, waiting timers, a failed step. On a
+// process page (#diagram-counts) it puts on each element the number of open cases waiting or failed there.
 (function () {
   "use strict";
 
   var container = document.getElementById("diagram");
   var stateNode = document.getElementById("diagram-state");
-  if (!container || !stateNode || typeof window.BpmnJS !== "function") { return; }
+  var countsNode = document.getElementById("diagram-counts");
+  if (!container || !(stateNode || countsNode) || typeof window.BpmnJS !== "function") { return; }
 
-  var state = JSON.parse(stateNode.textContent);
+  var state = stateNode ? JSON.parse(stateNode.textContent) : null;
+  var counts = countsNode ? JSON.parse(countsNode.textContent) : null;
   var viewer = new window.BpmnJS({ container: container });
-  var marks = [["completed", state.completed], ["active", state.active], ["timer", state.timers],
-               ["failed", state.error]];
+
+  document.querySelectorAll("[data-zoom]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var canvas = viewer.get("canvas");
+      if (button.dataset.zoom === "fit") { canvas.zoom("fit-viewport", "auto"); return; }
+      var by = button.dataset.zoom === "in" ? 1.25 : 0.8;
+      canvas.zoom(Math.min(4, Math.max(0.2, canvas.zoom() * by)));
+    });
+  });
+
+  function count(overlays, registry, id, number, kind) {
+    if (!number || !registry.get(id)) { return; }
+    var badge = document.createElement("span");
+    badge.className = "count " + kind;
+    badge.textContent = String(number);
+    badge.title = number + (kind === "failed" ? " failed here" : " waiting here");
+    overlays.add(id, kind, { position: kind === "failed" ? { top: -10, left: -10 } : { bottom: 10, right: 10 },
+                             html: badge });
+  }
 
   function mark() {
     var canvas = viewer.get("canvas");
+    if (counts) {
+      var overlays = viewer.get("overlays"), elements = viewer.get("elementRegistry");
+      Object.keys(counts.waiting).forEach(function (id) { count(overlays, elements, id, counts.waiting[id], "waiting"); });
+      Object.keys(counts.failed).forEach(function (id) { count(overlays, elements, id, counts.failed[id], "failed"); });
+      canvas.zoom("fit-viewport", "auto");
+      return;
+    }
+    var marks = [["completed", state.completed], ["active", state.active], ["timer", state.timers],
+                 ["failed", state.error]];
     var registry = viewer.get("elementRegistry");
     var done = new Set(state.completed);
     var reached = new Set(state.completed.concat(state.active, state.timers));

@@ -34,12 +34,28 @@
   function load(name) {
     return modeler.importXML(files[name]).then(function () {
       current = name;
-      modeler.get("canvas").zoom("fit-viewport", "auto");
+      fitBesidePalette();
       mark();
       container.dataset.ready = name;
     }).catch(function (err) {
       say("The diagram " + name + " could not be opened: " + err.message, "bad");
     });
+  }
+
+  // Fit the whole diagram in the part of the canvas the palette (top left, over the canvas) leaves free, so the
+  // start of the process is never hidden under it.
+  function fitBesidePalette() {
+    var canvas = modeler.get("canvas");
+    canvas.zoom("fit-viewport", "auto");
+    var palette = container.querySelector(".djs-palette");
+    var box = canvas.viewbox();
+    if (!palette || !box.inner.width || !box.inner.height) { return; }
+    var inset = palette.getBoundingClientRect().right - container.getBoundingClientRect().left + 16;
+    var margin = 16;
+    var scale = Math.min(1, (box.outer.width - inset - margin) / box.inner.width,
+                         (box.outer.height - 2 * margin) / box.inner.height);
+    canvas.viewbox({ x: box.inner.x - inset / scale, y: box.inner.y - margin / scale,
+                     width: box.outer.width / scale, height: box.outer.height / scale });
   }
 
   // The current diagram's XML back into `files`.

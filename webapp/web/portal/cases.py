@@ -3,6 +3,7 @@ resolved case is not resolved."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 
@@ -21,6 +22,7 @@ from webapp.web.portal.forms import (
     TrackForm,
     client_fields,
     client_formdata,
+    contact_field,
     intakes,
     require_contact,
 )
@@ -73,9 +75,14 @@ def log(slug: str):
 
 
 def _log_page(intake, form, status: int = 200, problems: list[str] | None = None):
+    notice = notice_for(intake.key)
+    contact = contact_field(form, WEBSITE) if intake.email_required else None
+    if contact is not None:
+        contact.flags.required = True  # marked (and announced) as required like the form's own required fields
+        if notice is not None and contact.label.text not in notice.required:  # and the notice says we need it
+            notice = dataclasses.replace(notice, required=(*notice.required, contact.label.text))
     return render_template("portal/new.html", intake=intake, form=form, fields=client_fields(form, WEBSITE),
-                           problems=problems or [], notice=notice_for(intake.key),
-                           responsible_party=responsible_party()), status
+                           problems=problems or [], notice=notice, responsible_party=responsible_party()), status
 
 
 @bp.get("/received")

@@ -70,6 +70,7 @@ def show(instance_id: int):
                            may_comment=sees_personal(instance_id), names=get_engine().element_names(instance_id),
                            case_files=case_documents(instance_id), upload_help=upload_help,
                            accept=get_engine().documents.policy.accept,
+                           labels=get_engine().labels(instance_id),
                            sla=get_engine().sla_panel(instance_id), on_hold=detail.data.get("sla_hold"),
                            may_act_sla=detail.instance.status == "running" and may_act(current_user.view, instance_id),
                            fields=get_engine().correctable_fields(instance_id)
@@ -80,7 +81,11 @@ def show(instance_id: int):
 @bp.get("/instances/<int(max=2147483647):instance_id>/diagram.bpmn")
 def diagram(instance_id: int):
     instance = get_engine().instance(instance_id)
-    files = diagram_files(instance.key, instance.version)
+    return diagram_response(diagram_files(instance.key, instance.version))
+
+
+def diagram_response(files: dict[str, str]) -> Response:
+    """The BPMN file the `file` argument names (default: the process's own), as XML."""
     name = request.args.get("file") or next(iter(files), None)
     if name not in files:
         abort(404, description="This process version has no such diagram.")

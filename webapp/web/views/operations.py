@@ -3,7 +3,7 @@ corrections of a running case's data, and the outbox of failed mails with resend
 
 from __future__ import annotations
 
-from engine.errors import ClientflowError, InvalidInput, InvalidTaskData
+from engine.errors import ClientflowError, InvalidInput, InvalidTaskData, ProcessNotFound
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from webapp.web.auth import require_login
 from webapp.web.views.casework import sees_personal
 from webapp.web.views.forms import ActionForm
 from webapp.web.views.inbox import page_args
+from webapp.web.views.instances import diagram_files, diagram_response
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
 require_login(bp)
@@ -31,7 +32,8 @@ def incidents():
     found, total = get_engine().incidents(limit=size, offset=offset)
     views = {v.id: v for v in redacted_list([i.instance for i in found])}
     return render_template("operations/incidents.html", incidents=found, views=views, total=total, page=page,
-                           has_next=offset + len(found) < total, action_form=ActionForm())
+                           has_next=offset + len(found) < total, action_form=ActionForm(),
+                           processes=get_engine().processes())
 
 
 @bp.post("/incidents")
@@ -84,6 +86,26 @@ def resend_failed(mail_id: int):
     else:
         flash(f"Mail #{mail_id} is queued to be sent again.", "success")
     return redirect(url_for("operations.outbox"), 303)
+
+
+@bp.get("/processes/<key>")
+def process(key: str):
+    """A process version's diagram with, on each element, how many open cases wait there or failed there."""
+    engine = get_engine()
+    versions = [p.version for p in engine.processes(all_versions=True) if p.key == key]
+    version = request.args.get("version", type=int) or (versions[-1] if versions else None)
+    if version not in versions:
+        abort(404, description=f"There is no process {key!r}" + (f" version {version}." if versions else "."))
+    return render_template("operations/process.html", key=key, version=version, versions=versions,
+                           counts=engine.element_counts(key, version), files=list(diagram_files(key, version)))
+
+
+@bp.get("/processes/<key>/<int(max=2147483647):version>/diagram.bpmn")
+def process_diagram(key: str, version: int):
+    try:
+        return diagram_response(diagram_files(key, version))
+    except ProcessNotFound:
+        abort(404, description="There is no such process version.")
 
 
 @bp.post("/instances/<int(max=2147483647):instance_id>/variable")

@@ -6,7 +6,7 @@ import csv
 import io
 
 from engine import reports
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, InvalidModel
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
@@ -70,9 +70,12 @@ def dashboard():
     with engine.sql_engine.connect() as conn:
         tables = reports.dashboard(conn, filters, engine.clock.now(), _overrides())
         categories = reports.categories(conn)
+    headline, labels = reports.headline(tables), option_labels(engine)
+    tables = {name: labelled(t, labels) for name, t in tables.items()}
     data = {name: {"columns": t.columns, "rows": t.rows} for name, t in tables.items()}
     return render_template("reports/dashboard.html", filters=filters, tables=tables, data=data,
-                           headline=reports.headline(tables), processes=engine.processes(), categories=categories,
+                           headline=headline, processes=engine.processes(), categories=categories,
+                           category_labels=labels.get("category", {}),
                            milestones=reports.MILESTONES, problem=problem), 400 if problem else 200
 
 
@@ -96,8 +99,44 @@ def _monthly():
 @bp.get("/monthly")
 def monthly():
     filters, tables, summary = _monthly()
-    return render_template("reports/monthly.html", filters=filters, tables=tables, summary=summary,
-                           month=filters.start.strftime("%Y-%m"), processes=get_engine().processes())
+    labels = option_labels(get_engine())
+    return render_template("reports/monthly.html", filters=filters, summary=summary,
+                           tables={name: labelled(t, labels) for name, t in tables.items()},
+                           month=filters.start.strftime("%Y-%m"), processes=get_engine().processes(),
+                           previous=reports.shift_month(filters.start, -1), following=reports.shift_month(
+                               filters.start, 1) if filters.end < _today() else None)
+
+
+# Report columns that hold a form field's codes (shown with the forms' option labels on the pages, codes in CSV).
+LABELLED_COLUMNS = ("category", "severity")
+
+
+def option_labels(engine) -> dict[str, dict[str, str]]:
+    """Code -> label of each labelled column, from the forms of every deployed process."""
+    found: dict[str, dict[str, str]] = {column: {} for column in LABELLED_COLUMNS}
+    for process in engine.processes():
+        try:
+            fields = engine.process_labels(process.key).fields
+        except InvalidModel:  # a stored version that no longer parses: its codes show as they are
+            continue
+        for column in LABELLED_COLUMNS:
+            if column in fields:
+                found[column] = {**fields[column].options, **found[column]}
+    return found
+
+
+def labelled(table: reports.Table, labels: dict[str, dict[str, str]]) -> reports.Table:
+    """The table with codes in its labelled columns replaced by their labels."""
+    columns = [(i, labels[c]) for i, c in enumerate(table.columns) if labels.get(c)]
+    if not columns:
+        return table
+    rows = []
+    for row in table.rows:
+        row = list(row)
+        for index, names in columns:
+            row[index] = names.get(str(row[index]), row[index]) if row[index] is not None else None
+        rows.append(tuple(row))
+    return reports.Table(table.name, table.title, table.columns, rows)
 
 
 @bp.get("/monthly.csv")

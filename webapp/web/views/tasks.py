@@ -110,6 +110,7 @@ def render_task(task: TaskView, form, status: int = 200, problems: list[str] | N
     supervisor = engine.supervises(current_user.username, task.lane)
     manages = supervisor or task.claimed_by == current_user.username
     return render_template("tasks/task.html", task=task, form=form, instance=instance, context=context,
+                           labels=engine.labels(task.instance_id),
                            supervisor=supervisor, may_work=current_user.view.may_work_in(task.lane),
                            assignees=engine.assignable_users([task.lane]) if manages else [],
                            compliance=compliance, problems=problems or [], now=now, soon=soon,
