@@ -41,7 +41,7 @@ def test_collect_sign_off_and_follow_the_diagram(staff, sign_in, engine):
     field = olivia.get_by_label("Task data (JSON object)")
     field.fill('{"client_name": "Umbrella Corp", "company_registration": "2019/123456/07"')
     olivia.get_by_role("button", name="Complete task").click()
-    olivia.get_by_text("not valid JSON").wait_for()
+    olivia.locator("[data-error-summary]").get_by_text("not valid JSON").wait_for()
     assert "2019/123456/07" in olivia.get_by_label("Task data (JSON object)").input_value()  # input kept
     olivia.get_by_label("Task data (JSON object)").fill(
         '{"client_name": "Umbrella Corp", "company_registration": "2019/123456/07"}')
@@ -64,7 +64,7 @@ def test_collect_sign_off_and_follow_the_diagram(staff, sign_in, engine):
     assert cora.evaluate(UNLABELLED) == []
     cora.get_by_label("Reject").check()
     cora.get_by_role("button", name="Submit decision").click()
-    cora.get_by_text("A reason is required to reject").wait_for()
+    cora.locator("[data-error-summary]").get_by_text("A reason is required to reject").wait_for()
     cora.get_by_label("Approve").check()
     cora.get_by_role("button", name="Submit decision").click()
     cora.wait_for_url("**/inbox/")

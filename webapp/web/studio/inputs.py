@@ -20,7 +20,8 @@ class NewProcessForm(FlaskForm):
 class ImportForm(FlaskForm):
     file = FileField("BPMN file or zip", description="A .bpmn file, or a .zip with .bpmn, .dmn and form .json files.",
                      validators=[FileRequired("Choose a .bpmn or .zip file.")])
-    key = StringField("Process key", description="Leave empty to use the BPMN file's name.",
+    # Its own id: the studio page also has the new-process form's `key` field.
+    key = StringField("Process key", description="Leave empty to use the BPMN file's name.", id="import-key",
                       validators=[Optional(), Length(max=120), Regexp(KEY_PATTERN, message=KEY_HELP)])
     deploy = BooleanField("Deploy right away (otherwise it opens as a draft in the modeler)")
 
