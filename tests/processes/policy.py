@@ -233,6 +233,20 @@ def complaints_get_a_reference(m: Models) -> None:
     assert all(r and r.startswith("CMP-") for r in references) and len(set(references)) == 2, references
 
 
+def complaint_acknowledged_at_receipt(m: Models) -> None:
+    """000 6 / 003 Strategy 2: the client is acknowledged with the reference the moment the complaint is logged."""
+    flow = m.start("complaint_handling", COMPLAINT, by="agent")
+    mails = [p for _, to, p in flow.mails("complaint_acknowledgement") if to == CLIENT]
+    assert mails and mails[0]["reference"] == m.engine.instance(flow.id).reference, "no acknowledgement at receipt"
+
+
+def safety_complaints_triaged_first(m: Models) -> None:
+    """002 4.5 (ISO 10002 initial assessment): safety complaints go to a supervisor at once."""
+    flow = m.start("complaint_handling", {**COMPLAINT, "category": "safety_environment"}, by="agent")
+    assert flow.elements() == ["urgent_register"], flow.elements()
+    assert flow.task("urgent_register").lane == "Supervisor"
+
+
 def intake_keeps_the_remedy_sought(m: Models) -> None:
     """003 Strategy 3: listen to the customer: what they want done is recorded."""
     flow = m.start("complaint_handling", COMPLAINT, by="agent")

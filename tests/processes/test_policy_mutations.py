@@ -27,7 +27,8 @@ CHECKS = [getattr(policy, name) for name in (
     "suggestions_from_public_meetings", "low_rating_gets_service_recovery", "personal_fields_are_marked",
     "every_process_states_its_purpose", "rejection_needs_a_reason", "welcome_package_names_the_relationship_manager",
     "complaints_get_a_reference", "inquiries_routed_by_category", "suggestion_acknowledged_at_once",
-    "survey_takes_ratings_from_one_to_five")]
+    "survey_takes_ratings_from_one_to_five", "complaint_acknowledged_at_receipt",
+    "safety_complaints_triaged_first")]
 
 
 # -- mutations: each edits the copy and fails loudly when the text it targets is gone --------------------------
@@ -210,6 +211,17 @@ MUTATIONS = [
              policy.suggestion_acknowledged_at_once),
     Mutation("a rating of 6 allowed", edit_form("feedback_survey.json", add_choice("rating", 6)),
              policy.survey_takes_ratings_from_one_to_five),
+    Mutation("no acknowledgement at receipt",
+             replace(CMP, 'notify("complaint_acknowledgement", client_email, reference=reference, '
+                          'client_name=client_name,\n'
+                          '       category=category, channel=channel)</bpmn:script>\n    </bpmn:scriptTask>\n'
+                          '    <bpmn:businessRuleTask id="triage"',
+                     'pass</bpmn:script>\n    </bpmn:scriptTask>\n    <bpmn:businessRuleTask id="triage"'),
+             policy.complaint_acknowledged_at_receipt),
+    Mutation("safety complaints not urgent",
+             replace("complaint_triage.dmn", '<outputEntry id="rule_1_triage"><text>"urgent"',
+                     '<outputEntry id="rule_1_triage"><text>"standard"'),
+             policy.safety_complaints_triaged_first),
     Mutation("feedback purpose deleted", replace("feedback.bpmn", '<spiffworkflow:property name="purpose"',
                                                  '<spiffworkflow:property name="was_purpose"'),
              policy.every_process_states_its_purpose),
