@@ -50,6 +50,10 @@ _SET_DUE = Prepared(update(HUMAN).where(HUMAN.c.id == bindparam("task_id"))
                     .values(due_at=bindparam("due"), sort_due=bindparam("sort_due")))
 _DELETE = Prepared(delete(HUMAN).where(HUMAN.c.id == bindparam("task_id")))
 _INSERT = Prepared(insert(HUMAN), keys=[c.name for c in HUMAN.c])
+# On PostgreSQL a row whose task finished becomes the row of a task that just became ready: one statement instead of
+# a DELETE and an INSERT (each completion of a sequential model does exactly that). `_INSERT`'s parameters, `b_`.
+_REPLACE = Prepared(update(HUMAN).where(HUMAN.c.id == bindparam("b_old_id"))
+                    .values({c: bindparam(f"b_{c.name}") for c in HUMAN.c}))
 
 
 def get_row(conn, task_id: str):
@@ -69,9 +73,7 @@ def sync_rows(conn, row, ready_tasks: list, now: datetime, known: dict[str, Any]
         known = {r.id: r for r in _SELECT_OF_INSTANCE.all(conn, {"instance_id": row.id})}
     existing = {task_id: r.due_at for task_id, r in known.items()}
     ready = {str(t.id): t for t in ready_tasks}
-    gone = [{"task_id": task_id} for task_id in existing if task_id not in ready]
-    if gone:
-        _DELETE.execute_many(conn, gone)
+    gone = [task_id for task_id in existing if task_id not in ready]
     added = []
     for task_id, task in ready.items():
         due = _interrupting_due(task)
@@ -87,7 +89,13 @@ def sync_rows(conn, row, ready_tasks: list, now: datetime, known: dict[str, Any]
                       "ui_form_key": props.get("formUiSchemaFilename"), "claimed_by": None, "created_at": now,
                       "due_at": due, "sort_due": due or NO_DUE_DATE,
                       "separate_from": ",".join(separated_from(spec)) or None})
-    _INSERT.execute_many(conn, added)
+    # Measured per save of the five-task bench model (client side): on PostgreSQL 185 us against 229 for DELETE +
+    # INSERT; on SQLite 77 against 68 (its UPDATE of a key is a delete and an insert anyway), so SQLite keeps them.
+    reused = min(len(gone), len(added)) if conn.dialect.name == "postgresql" else 0
+    _REPLACE.execute_many(conn, [{"b_old_id": old_id, **{f"b_{k}": v for k, v in new_row.items()}}
+                                 for old_id, new_row in zip(gone[:reused], added[:reused], strict=True)])
+    _DELETE.execute_many(conn, [{"task_id": task_id} for task_id in gone[reused:]])
+    _INSERT.execute_many(conn, added[reused:])
 
 
 def form_of(model: BuiltModel | None, form_key: str | None, ui_key: str | None) -> dict[str, Any] | None:
