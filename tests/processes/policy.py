@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from engine import portal
 from engine.core.bundle import read_bundle
-from engine.errors import InvalidTaskData
+from engine.errors import InvalidTaskData, NotAllowed
 from engine.privacy.datamap import NO_PURPOSE, process_privacy
 from tests.processes.flow import PROCESSES, Flow, advance_and_fire
 from tests.processes.test_client_onboarding import ACTIVATION, APPROVE, CHECKS, DOCUMENTS, REQUEST, RM, upload
@@ -270,6 +271,33 @@ def warning_sends_the_client_nothing(m: Models) -> None:
     fired = advance_and_fire(m.engine, m.clock, seconds=(due - m.clock.now()).total_seconds() - 60)
     assert fired >= 1 and flow.mails("sla_warning"), "no warning fired"
     assert [mail for mail in flow.mails() if mail[1] == CLIENT] == before, "the client was mailed on the warning"
+
+
+
+def decision_reviewed_independently(m: Models) -> None:
+    """002 4.5 / ISO 10002: the decision is reviewed, before the client hears it, by a supervisor not involved."""
+    flow = m.start("complaint_handling", COMPLAINT, by="agent")
+    flow.complete("register", {"severity": "medium", "handler_email": "agent@example.com"}, by="agent")
+    flow.complete("investigate", RESOLVED, by="agent")
+    assert flow.elements() == ["review_decision"], f"no review: {flow.elements()}"
+    assert "resolved" not in [mail.get("stage") for _, _, mail in flow.mails("status_update")]
+    try:
+        flow.complete("review_decision", {"review_outcome": "approve"}, by="boss")
+    except NotAllowed:
+        return
+    raise AssertionError("an admin stood in for the independent reviewer")
+
+
+def client_can_say_not_resolved(m: Models) -> None:
+    """000 6 / ISO 10002: after the resolution the client can say it is not resolved, and the case reopens."""
+    flow = m.start("complaint_handling", COMPLAINT, by="agent")
+    flow.complete("register", {"severity": "medium", "handler_email": "agent@example.com"}, by="agent")
+    flow.complete("investigate", RESOLVED, by="agent")
+    flow.complete("review_decision", {"review_outcome": "approve"}, by="supervisor")
+    assert "client_not_resolved" in portal.waiting_messages(m.engine, flow.id), "the verdict is not waited for"
+    portal.send_message(m.engine, "client_not_resolved", m.engine.instance(flow.id).reference,
+                        {"reason": "The refund has not arrived."})
+    assert flow.elements() == ["investigate"] and flow.data["reopen_reason"] == "The refund has not arrived."
 
 
 # -- inquiries, suggestions, feedback ------------------------------------------------------------------------

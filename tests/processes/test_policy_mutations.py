@@ -28,7 +28,7 @@ CHECKS = [getattr(policy, name) for name in (
     "every_process_states_its_purpose", "rejection_needs_a_reason", "welcome_package_names_the_relationship_manager",
     "complaints_get_a_reference", "inquiries_routed_by_category", "suggestion_acknowledged_at_once",
     "survey_takes_ratings_from_one_to_five", "complaint_acknowledged_at_receipt",
-    "safety_complaints_triaged_first")]
+    "safety_complaints_triaged_first", "decision_reviewed_independently", "client_can_say_not_resolved")]
 
 
 # -- mutations: each edits the copy and fails loudly when the text it targets is gone --------------------------
@@ -222,6 +222,13 @@ MUTATIONS = [
              replace("complaint_triage.dmn", '<outputEntry id="rule_1_triage"><text>"urgent"',
                      '<outputEntry id="rule_1_triage"><text>"standard"'),
              policy.safety_complaints_triaged_first),
+    Mutation("review_decision without separation of duties",
+             replace(CMP, '<spiffworkflow:property name="separationOfDutiesFrom" '
+                          'value="investigate,supervisor_resolve,manager_resolve" />', ""),
+             policy.decision_reviewed_independently),
+    Mutation("no not-resolved message on the follow-up",
+             replace(CMP, 'messageRef="Message_client_not_resolved"', 'messageRef="Message_sla_referral"'),
+             policy.client_can_say_not_resolved),
     Mutation("feedback purpose deleted", replace("feedback.bpmn", '<spiffworkflow:property name="purpose"',
                                                  '<spiffworkflow:property name="was_purpose"'),
              policy.every_process_states_its_purpose),
