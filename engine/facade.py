@@ -33,6 +33,7 @@ from engine.sla import actions as sla_actions
 from engine.sla import agreements as sla_agreements
 from engine.sla import panel as sla_reads
 from engine.sla import promise as sla_promise
+from engine.sla.mailing import OfficeHoursMail
 from engine.sla.service import SlaService
 from engine.uses.casework import CaseworkUses
 from engine.uses.notifications import NotificationUses
@@ -81,6 +82,7 @@ class Engine(CaseworkUses, NotificationUses, StudioUses):
         self.sla = SlaService(agreements=sla_agreements.of_case)
         hooks_of(services).business_due = self.sla.business_due
         hooks_of(services).row_writers.append(self.sla.write_rows)
+        hooks_of(services).row_writers.append(OfficeHoursMail(self.sla))  # staff SLA mail in hours, as digests
 
     # -- wiring ---------------------------------------------------------------------------------------------
     def on_save(self, listener: SaveListener) -> None:

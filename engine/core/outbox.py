@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from engine.core import audit
 from engine.core.db.models import Notification
@@ -63,14 +63,14 @@ def notify(template: str, to: str, **fields: Any) -> bool:
 
 _TABLE = Notification.__table__
 _INSERT = Prepared(_TABLE.insert().returning(_TABLE.c.id), keys=[
-    "instance_id", "template", "recipient", "payload", "status", "attempts", "next_try_at", "created_at"])
+    "instance_id", "template", "recipient", "payload", "status", "attempts", "next_try_at", "created_at", "digest"])
 
 
 def write_rows(conn, instance_id: int, items: list[dict[str, Any]], now: datetime) -> list[int]:
     """Insert the outbox rows of one unit of work; returns their ids."""
     return [_INSERT.scalar(conn, {"instance_id": instance_id, "template": i["template"], "recipient": i["recipient"],
                                   "payload": i["payload"], "status": "pending", "attempts": 0, "next_try_at": now,
-                                  "created_at": now})
+                                  "created_at": now, "digest": False})
             for i in items]
 
 
@@ -82,6 +82,8 @@ PENDING, SENDING, SENT, FAILED, LOGGED = "pending", "sending", "sent", "failed",
 SENDING_HOLD = timedelta(minutes=3)
 # RQ's scheduler may start a retry up to a second early; a mail is not held back for that.
 EARLY_TOLERANCE = timedelta(seconds=2)
+# At most this many rows in one digest mail; the rest go in the next one.
+DIGEST_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,12 @@ class Delivery:
     payload: dict[str, Any]
     message_id: str
     attempt: int
+    # A digest: the recipient's other due digest rows, claimed with this one and sent in the same mail.
+    batch: tuple[Delivery, ...] = ()
+
+    @property
+    def rows(self) -> tuple[Delivery, ...]:
+        return (self, *self.batch)
 
 
 def claim(services: Services, notification_id: int, domain: str, *, takeover: bool = False) -> Delivery | None:
@@ -114,28 +122,49 @@ def claim(services: Services, notification_id: int, domain: str, *, takeover: bo
         if not row.message_id:
             # Fixed before the first attempt: a resend after a crash carries the same Message-ID.
             row.message_id = f"<notification.{row.id}.{uuid4().hex[:16]}@{domain}>"
-        row.status = SENDING
-        row.attempts += 1
-        row.next_try_at = now + SENDING_HOLD
-        return Delivery(row.id, row.instance_id, row.template, row.recipient, dict(row.payload or {}),
-                        row.message_id, row.attempts)
+        lead = _take(row, row.message_id, now)
+        if not row.digest:
+            return lead
+        # The same recipient's other due digest rows go in this mail, under its Message-ID.
+        # A takeover gathers the dead attempt's digest again (same Message-ID), so it is not resent piecemeal.
+        due = and_(Notification.status == PENDING, or_(Notification.next_try_at.is_(None),
+                                                        Notification.next_try_at <= now + EARLY_TOLERANCE))
+        same_attempt = and_(Notification.status == SENDING, Notification.message_id == row.message_id)
+        others = session.scalars(select(Notification).where(
+            Notification.id != row.id, Notification.recipient == row.recipient, Notification.digest.is_(True),
+            or_(due, same_attempt) if takeover else due)
+            .order_by(Notification.created_at, Notification.id).limit(DIGEST_LIMIT).with_for_update()).all()
+        return replace(lead, batch=tuple(_take(other, row.message_id, now) for other in others))
+
+
+def _take(row: Notification, message_id: str, now: datetime) -> Delivery:
+    row.message_id = message_id
+    row.status = SENDING
+    row.attempts += 1
+    row.next_try_at = now + SENDING_HOLD
+    return Delivery(row.id, row.instance_id, row.template, row.recipient, dict(row.payload or {}), message_id,
+                    row.attempts)
 
 
 def _finish(services, delivery: Delivery, status: str, event: str, *, error: str | None = None,
             next_try_at: datetime | None = None, **detail) -> None:
+    """The outcome of one attempt, for each row it sent (one, or a digest's)."""
     now = services.clock.now()
+    if delivery.batch:
+        detail = {**detail, "digest_of": len(delivery.rows)}
     with services.write_session.begin() as session:
-        row = session.get(Notification, delivery.id, with_for_update=True, populate_existing=True)
-        if row is None or row.status != SENDING or row.attempts != delivery.attempt:
-            return  # another attempt took over meanwhile; its outcome stands
-        row.status = status
-        row.last_error = error
-        row.next_try_at = next_try_at
-        if status == SENT:
-            row.sent_at = now
-        # No address in the audit trail's detail: the row holds it, the trail says what happened.
-        audit.record(session, event, at=now, instance_id=row.instance_id, actor=SYSTEM_ACTOR,
-                     notification_id=row.id, template=row.template, attempt=delivery.attempt, **detail)
+        for item in delivery.rows:
+            row = session.get(Notification, item.id, with_for_update=True, populate_existing=True)
+            if row is None or row.status != SENDING or row.attempts != item.attempt:
+                continue  # another attempt took over meanwhile; its outcome stands
+            row.status = status
+            row.last_error = error
+            row.next_try_at = next_try_at
+            if status == SENT:
+                row.sent_at = now
+            # No address in the audit trail's detail: the row holds it, the trail says what happened.
+            audit.record(session, event, at=now, instance_id=row.instance_id, actor=SYSTEM_ACTOR,
+                         notification_id=row.id, template=row.template, attempt=item.attempt, **detail)
 
 
 def mark_sent(services: Services, delivery: Delivery) -> None:

@@ -5,6 +5,7 @@ meet or reopen a target, which data value is the case status (compared with `pau
 a case urgent (notified at any hour), and where the client's agreed targets are.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -13,7 +14,10 @@ from .errors import PolicyError
 from .policies import CLIENT_KEYS, CONDITION_FIELDS, Policy, load_policy
 from .targets import TARGET_NAMES
 
-_FIELDS = {"description", "policy", "status", "met_by", "reopen_by", "urgent", "digest_minutes"}
+_FIELDS = {"description", "policy", "status", "met_by", "reopen_by", "urgent", "digest_minutes", "staff_mail"}
+# Mail to staff about a case's SLA: sent in business hours unless the case is urgent, bursts as one digest.
+STAFF_MAIL = frozenset({"sla_warning", "escalation"})
+_TEMPLATE = re.compile(r"[a-z0-9_]{1,80}")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class CaseSla:
     reopen_by: Mapping[str, frozenset[str]] = field(default_factory=dict)
     urgent: Mapping[str, frozenset[str]] = field(default_factory=dict)
     digest_minutes: int = 15
+    staff_mail: frozenset[str] = STAFF_MAIL
 
     def is_urgent(self, case_data: Mapping) -> bool:
         """Whether any urgent condition holds (urgent cases are notified outside business hours too)."""
@@ -52,9 +57,13 @@ def load_case_sla(document: Mapping, calendars: Mapping[str, BusinessCalendar]) 
     digest = document.get("digest_minutes", 15)
     if isinstance(digest, bool) or not isinstance(digest, int) or digest < 1:
         raise PolicyError(None, "digest_minutes", f"{digest!r}: give a whole number of minutes, at least 1")
+    staff_mail = document.get("staff_mail", sorted(STAFF_MAIL))
+    if not isinstance(staff_mail, list) or not all(isinstance(t, str) and _TEMPLATE.fullmatch(t) for t in staff_mail):
+        raise PolicyError(None, "staff_mail", f"{staff_mail!r}: give a list of mail template names, such as "
+                                              "[\"sla_warning\", \"escalation\"]")
     return CaseSla(policy=policy, status=status, met_by=_elements(document, "met_by"),
                    reopen_by=_elements(document, "reopen_by"), urgent=_urgent(document.get("urgent", {})),
-                   digest_minutes=digest)
+                   digest_minutes=digest, staff_mail=frozenset(staff_mail))
 
 
 def client_agreement(case_data: Mapping) -> dict:

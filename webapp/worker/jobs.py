@@ -105,9 +105,7 @@ def send_notification(notification_id: int, takeover: bool = False) -> str:
     take_leases(context.redis, "notification", [(delivery.id, now + SENDING_HOLD + context.settings.lease)], now,
                 force=True, holder=context.name)
     try:
-        # Portal links (status, survey, reply) are signed and dated when the mail is made, never stored.
-        links = context.links(delivery.template, delivery.instance_id, delivery.payload)
-        rendered = mail.render(delivery.template, {**links, **delivery.payload})
+        rendered = _render(context, delivery)
     except mail.UnknownTemplate as err:
         engine.notification_failed(delivery, str(err))
         log.warning("notification %s (%s) failed: %s", delivery.id, delivery.template, err)
@@ -128,8 +126,19 @@ def send_notification(notification_id: int, takeover: bool = False) -> str:
     except mail.TemporaryFailure as err:
         return _defer(context, delivery, _without_address(str(err), delivery.recipient))
     engine.notification_sent(delivery)
-    log.info("notification %s (%s) sent, attempt %s", delivery.id, delivery.template, delivery.attempt)
+    log.info("notification %s (%s) sent, attempt %s%s", delivery.id, delivery.template, delivery.attempt,
+             f", with {len(delivery.batch)} more in one digest" if delivery.batch else "")
     return "sent"
+
+
+def _render(context: WorkerContext, delivery: Delivery) -> mail.RenderedMail:
+    """The mail of one row, or one digest listing each row of a digest (engine/sla/mailing.py)."""
+    items = []
+    for row in delivery.rows:
+        # Portal links (status, survey, reply) are signed and dated when the mail is made, never stored.
+        fields = {**context.links(row.template, row.instance_id, row.payload), **row.payload}
+        items.append((mail.render(row.template, fields), fields))
+    return mail.render_digest(items) if delivery.batch else items[0][0]
 
 
 def _defer(context: WorkerContext, delivery: Delivery, reason: str) -> str:

@@ -115,6 +115,17 @@ def render(template: str, fields: dict[str, Any]) -> RenderedMail:
     return RenderedMail(subject, body, html.render({**context, "subject": subject}))
 
 
+DIGEST_TEMPLATE = "sla_digest"
+
+
+def render_digest(items: list[tuple[RenderedMail, dict[str, Any]]]) -> RenderedMail:
+    """One mail listing several (rendered mail, its fields): each item's subject, reason, due time and link."""
+    listed = [{"subject": rendered.subject, "reason": fields.get("reason"), "due_at": fields.get("due_at"),
+               "task_url": fields.get("task_url") or fields.get("case_url")} for rendered, fields in items]
+    cases = len({fields.get("reference") or rendered.subject for rendered, fields in items})
+    return render(DIGEST_TEMPLATE, {"items": listed, "cases": cases})
+
+
 def build_message(mail: RenderedMail, *, sender: str, recipient: str, message_id: str) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = mail.subject

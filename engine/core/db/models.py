@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -265,6 +266,8 @@ class Notification(Base):
     message_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # Sent together with the recipient's other due digest rows, as one mail listing each (engine/sla/mailing.py).
+    digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class InstanceFact(Base):

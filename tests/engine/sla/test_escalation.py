@@ -8,6 +8,7 @@ import pytest
 from engine.sla import (
     LadderError,
     Notification,
+    PolicyError,
     Target,
     delivery_time,
     digest,
@@ -19,6 +20,8 @@ from engine.sla import (
     shipped_calendars,
     start,
 )
+from engine.sla.casefile import STAFF_MAIL, load_case_sla
+from engine.sla.mailing import send_at
 
 SAST = ZoneInfo("Africa/Johannesburg")
 CALENDARS = shipped_calendars()
@@ -166,3 +169,24 @@ def test_each_ladder_mistake_is_named(change, field, message):
         load_ladder("standard", dict(LADDER, **change))
     assert (caught.value.ladder, caught.value.field) == ("standard", field)
     assert message in str(caught.value) and isinstance(caught.value, ValueError)
+
+
+def test_an_sla_file_names_its_staff_mail_and_refuses_a_wrong_list():
+    policy = {"calendar": "za-office", "rules": [{"name": "all", "when": {}, "targets": {"resolve": "P5D"}}]}
+    calendars = shipped_calendars()
+    assert load_case_sla({"policy": policy}, calendars).staff_mail == STAFF_MAIL == {"sla_warning", "escalation"}
+    assert load_case_sla({"policy": policy, "staff_mail": ["escalation"]}, calendars).staff_mail == {"escalation"}
+    for wrong in ("escalation", ["Escalation!"], [5]):
+        with pytest.raises(PolicyError, match="staff_mail.*list of mail template names"):
+            load_case_sla({"policy": policy, "staff_mail": wrong}, calendars)
+
+
+def test_staff_mail_waits_for_the_opening_or_for_its_digest_window():
+    office, window = shipped_calendars()["za-office"], timedelta(minutes=15)
+    assert send_at(office, sast(2026, 12, 13, 0), window, None) == sast(2026, 12, 14, 8)  # Sunday -> Monday 08:00
+    assert send_at(office, sast(2026, 12, 16, 10), window, None) == sast(2026, 12, 17, 8)  # a public holiday
+    assert send_at(office, sast(2026, 12, 14, 10), window, None) == sast(2026, 12, 14, 10, 15)  # open: a window
+    assert send_at(office, sast(2026, 12, 14, 10, 5), window, sast(2026, 12, 14, 10, 15)) == \
+        sast(2026, 12, 14, 10, 15)  # joins the recipient's open window
+    assert send_at(office, sast(2026, 12, 14, 10, 20), window, sast(2026, 12, 14, 10, 15)) == \
+        sast(2026, 12, 14, 10, 35)  # that window has closed

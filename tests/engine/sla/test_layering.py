@@ -14,7 +14,8 @@ from engine.sla.bench import bench_due
 PACKAGE = Path(__file__).resolve().parents[3] / "engine" / "sla"
 ALLOWED = {"holidays"}
 PRODUCT_MODULES = {"models.py": {"sqlalchemy", "engine"}, "store.py": {"sqlalchemy"}, "service.py": {"engine"},
-                   "actions.py": {"SpiffWorkflow", "sqlalchemy", "engine"}, "agreements.py": {"sqlalchemy", "engine"}}
+                   "actions.py": {"SpiffWorkflow", "sqlalchemy", "engine"}, "agreements.py": {"sqlalchemy", "engine"},
+                   "mailing.py": {"sqlalchemy", "engine"}}
 
 
 def imported(path):
