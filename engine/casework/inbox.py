@@ -9,7 +9,7 @@ from sqlalchemy import Connection, case, false, or_, select
 
 from engine.casework import search_fields
 from engine.core import tasks
-from engine.core.db.models import ProcessInstance
+from engine.core.db.models import NO_DUE_DATE, ProcessInstance
 from engine.core.users import UserView
 from engine.errors import InvalidInput
 from engine.sla import store as sla_store
@@ -85,7 +85,8 @@ def statement(query: InboxQuery, user: UserView, team_lanes: list[str | None]):
 
 
 def _order(stmt, sort: str):
-    undated_last = case((HUMAN.c.due_at.is_(None), 1), else_=0)
+    # `sort_due` is the case's SLA due where a clock runs, else the task's own (engine/sla/service.py order_tasks)
+    undated_last = case((HUMAN.c.sort_due == NO_DUE_DATE, 1), else_=0)
     order = {
         "due": (HUMAN.c.sort_due, HUMAN.c.created_at),
         "-due": (undated_last, HUMAN.c.sort_due.desc(), HUMAN.c.created_at),

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from engine.casework.inbox import SORTS, VIEWS
 from engine.casework.models import SavedView
 from engine.errors import InvalidInput, SavedViewNotFound
+from engine.sla.store import SLA_FILTERS
 
 # The inbox parameters a view keeps (anything else in the query string is dropped).
-PARAMS = ("view", "process", "due", "q", "sort")
+PARAMS = ("view", "process", "due", "q", "sort", "sla")
 MAX_VIEWS = 20
 MAX_NAME = 60
 
@@ -35,6 +36,8 @@ def clean_params(params: dict[str, Any]) -> dict[str, str]:
     kept = {k: str(v).strip() for k, v in params.items() if k in PARAMS and v not in (None, "")}
     if kept.get("view", "mine") not in VIEWS or kept.get("sort", "due") not in SORTS:
         raise InvalidInput("a saved view needs a known list (view) and sort order")
+    if kept.get("sla", SLA_FILTERS[0]) not in SLA_FILTERS:
+        raise InvalidInput(f"a saved view's SLA filter must be one of: {', '.join(SLA_FILTERS)}")
     if any(len(v) > 120 for v in kept.values()):
         raise InvalidInput("a saved view's values may have at most 120 characters each")
     return kept

@@ -13,6 +13,7 @@ from engine.core.db.models import Event, HumanTask, InstanceFact, ProcessInstanc
 from engine.reports.filters import Filters
 from engine.reports.milestones import MILESTONES, MilestoneMap
 from engine.reports.sql import Spread, by_week, day_of, hours, monday_of, seconds_between, spreads
+from engine.sla import store as sla_store
 
 PI = ProcessInstance.__table__
 EV = Event.__table__
@@ -305,7 +306,11 @@ def _spread_row(measure: str, durations, waiting, ctx: Context) -> tuple:
 def wip(ctx: Context) -> list[tuple]:
     f = ctx.filters
     unclaimed = func.sum(case((TASK.c.claimed_by.is_(None), 1), else_=0))
-    overdue = func.sum(case((and_(TASK.c.due_at.is_not(None), TASK.c.due_at < ctx.now), 1), else_=0))
+    # A case with an open SLA clock is overdue when a running clock is past due (business time); paused is not
+    # overdue. A case without one is judged by the task's own due time.
+    late = or_(sla_store.instance_filter("overdue", ctx.now, TASK.c.instance_id),
+               and_(~sla_store.open_clock(TASK.c.instance_id), TASK.c.due_at.is_not(None), TASK.c.due_at < ctx.now))
+    overdue = func.sum(case((late, 1), else_=0))
     stmt = select(TASK.c.lane, func.count(), unclaimed, overdue, func.min(TASK.c.created_at)).group_by(TASK.c.lane)
     if f.process:  # open tasks carry their process: no join needed
         stmt = stmt.where(TASK.c.process_key == f.process)

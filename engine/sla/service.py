@@ -8,6 +8,9 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 
+from sqlalchemy import select, update
+
+from engine.core.db.models import NO_DUE_DATE, HumanTask
 from engine.errors import InvalidInput, InvalidModel
 
 from . import store
@@ -25,6 +28,7 @@ SLA_PROPERTY = "slaPolicyFilename"
 # Audit kinds whose element completed (a milestone that meets or reopens a target).
 _DONE_KINDS = ("task_completed", "script_ran", "rule_evaluated", "timer_fired", "message_received")
 CANCELLED = "case cancelled"
+TASK = HumanTask.__table__
 HOLD = "sla_hold"  # process data: the status an engine action put the case on hold with ("waiting on client")
 
 
@@ -163,6 +167,7 @@ class SlaService:
         for name in touched:
             store.save(conn, row.id, clocks[name], now, sla.policy.version)
         store.append(conn, row.id, events, work.actor.username)
+        order_tasks(conn, row.id, [stored.clock for stored in clocks.values()])
 
     def advance(self, stored: store.StoredClock, now: datetime, touched: set[str]) -> list[ClockEvent]:
         """Record a breach once, and move the clock up its ladder to the level holding it at `now`."""
@@ -198,6 +203,18 @@ class SlaService:
         store.save(conn, work.row.id, stored, work.now, sla.policy.version)
         store.append(conn, work.row.id, [event], work.actor.username)
         return event
+
+
+def order_tasks(conn, instance_id: int, clocks) -> None:
+    """The inbox's order for a case's open tasks (`sort_due`): its earliest running SLA clock's due time in
+    business time, or the task's own due time when no clock runs (none, paused or stopped)."""
+    dues = [clock.due for clock in clocks if clock.state == RUNNING and clock.due is not None]
+    sla_due = min(dues) if dues else None
+    for task in conn.execute(select(TASK.c.id, TASK.c.due_at, TASK.c.sort_due).where(
+            TASK.c.instance_id == instance_id)):
+        wanted = sla_due or task.due_at or NO_DUE_DATE
+        if task.sort_due != wanted:
+            conn.execute(update(TASK).where(TASK.c.id == task.id).values(sort_due=wanted))
 
 
 def case_data(work) -> dict:

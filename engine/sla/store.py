@@ -93,6 +93,11 @@ def instance_filter(kind: str, now: datetime, instance_id_column):
     return exists().where(CLOCK.c.instance_id == instance_id_column, condition)
 
 
+def open_clock(instance_id_column):
+    """A where-clause: the instance in `instance_id_column` has a running or paused clock (its SLA judges it)."""
+    return exists().where(CLOCK.c.instance_id == instance_id_column, CLOCK.c.state.in_((RUNNING, PAUSED)))
+
+
 def rows_of(conn, instance_ids: Iterable[int]) -> list:
     """The clock rows of several instances, in one query."""
     ids = sorted(set(instance_ids))

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event
 
-from engine import ManualClock
+from engine import ManualClock, reports
 from engine.casework.inbox import InboxQuery
 from engine.errors import InvalidInput
 from tests.processes.flow import PROCESSES
@@ -99,3 +99,74 @@ def test_the_query_refuses_an_unknown_sla_filter_or_one_without_now():
         InboxQuery(sla="late", now=datetime(2027, 2, 1, tzinfo=SAST))
     with pytest.raises(InvalidInput, match="needs the time"):
         InboxQuery(sla="paused")
+
+
+@pytest.fixture
+def staggered(engine, make_user, clock):
+    """Two high-severity complaints (resolve P3D from receipt): `first` received Monday 09:00, `second` Tuesday
+    09:00; `second` registered at once, `first` an hour later, so the tasks' own timers (from registration) run
+    in the other order than the cases' SLA clocks (from receipt)."""
+    make_user("agent", "Customer Care Agent", email="agent@example.com")
+    make_user("lead", "Customer Care Agent", "Supervisor")
+    engine.deploy_each(PROCESSES, by="process-owner")
+    ids = {}
+
+    def receive(name):
+        ids[name] = engine.start("complaint_handling", {
+            "client_name": f"Client {name}", "client_email": f"{name}@example.com", "channel": "hotline",
+            "category": "delivery", "description": "The delivery was late."}, by="agent").id
+
+    def register(name):
+        [task] = engine.tasks(instance_id=ids[name])
+        engine.complete(task.id, {"severity": "high", "handler_email": "agent@example.com"}, by="agent")
+
+    receive("first")
+    clock.advance(days=1)
+    receive("second")
+    register("second")
+    clock.advance(hours=1)
+    register("first")
+    return ids
+
+
+def test_sort_by_due_uses_the_cases_sla_due_in_business_time(engine, staggered, signed_in):
+    client = signed_in("lead")
+    assert list(rows(client, "&sort=due")) == ["first", "second"]  # SLA: Thursday 09:00, Friday 09:00
+    assert list(rows(client, "&sort=-due")) == ["second", "first"]
+    [task] = engine.tasks(instance_id=staggered["first"])
+    resolve = {c.target: c for c in engine.sla_panel(staggered["first"]).clocks}["resolve"]
+    assert resolve.due_at.astimezone(SAST) == datetime(2027, 2, 4, 9, 0, tzinfo=SAST)
+    assert task.due_at is None or task.due_at > resolve.due_at  # the task's own timer runs later
+    # On hold the case has no running clock: its tasks fall back to their own due time, the last here.
+    engine.wait_on_client(staggered["first"], "Asked for the delivery note.", by="agent")
+    assert list(rows(client, "&sort=due")) == ["second", "first"]
+
+
+def test_the_wip_reports_overdue_count_comes_from_the_sla_clocks(engine, staggered, clock):
+    filters = reports.Filters(datetime(2027, 2, 1).date(), datetime(2027, 2, 28).date(), None)
+
+    def overdue():
+        with engine.sql_engine.connect() as conn:
+            return sum(row[3] for row in reports.table(conn, "wip", filters, clock.now()).rows)
+
+    assert overdue() == 0
+    clock.set(datetime(2027, 2, 4, 12, 0, tzinfo=SAST))  # `first` is 3 business hours past its SLA target
+    assert overdue() == 1
+    engine.wait_on_client(staggered["first"], "Asked for the delivery note.", by="agent")
+    assert overdue() == 0  # paused: not overdue while it waits on the client
+
+
+def test_a_saved_view_keeps_the_sla_filter(engine, cases, signed_in, text):
+    client = signed_in("lead")
+    saved = client.post("/inbox/views", data={"name": "On hold", "view": "group", "sla": "paused"})
+    assert saved.status_code == 303 and "sla=paused" in saved.headers["Location"]
+    [view] = engine.saved_views("lead")
+    assert view.params == {"view": "group", "sla": "paused"}
+    page = client.get("/inbox/?view=group").get_data(as_text=True)
+    assert "sla=paused" in page  # the saved view's link
+    assert set(rows(client, "&sla=paused")) == {"held"}
+    refused = client.post("/inbox/views", data={"name": "Odd", "view": "group", "sla": "late"},
+                          follow_redirects=True)
+    assert "a saved view&#39;s SLA filter must be one of" in refused.get_data(as_text=True) or \
+        "SLA filter must be one of" in text(refused)
+    assert [v.name for v in engine.saved_views("lead")] == ["On hold"]

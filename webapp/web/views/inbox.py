@@ -125,7 +125,7 @@ def bulk():
 
 @bp.post("/views")
 def save_view():
-    params = {k: request.form.get(k, "") for k in ("view", "process", "due", "q", "sort")}
+    params = {k: request.form.get(k, "") for k in ("view", "process", "due", "q", "sort", "sla")}
     try:
         view = get_engine().save_view(current_user.username, request.form.get("name", ""), params)
     except InvalidInput as err:
