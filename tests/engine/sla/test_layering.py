@@ -13,7 +13,8 @@ from engine.sla.bench import bench_due
 
 PACKAGE = Path(__file__).resolve().parents[3] / "engine" / "sla"
 ALLOWED = {"holidays"}
-PRODUCT_MODULES = {"models.py": {"sqlalchemy", "engine"}, "store.py": {"sqlalchemy"}, "service.py": {"engine"},
+PRODUCT_MODULES = {"models.py": {"sqlalchemy", "engine"}, "store.py": {"sqlalchemy"},
+                   "service.py": {"sqlalchemy", "engine"},
                    "actions.py": {"SpiffWorkflow", "sqlalchemy", "engine"}, "agreements.py": {"sqlalchemy", "engine"},
                    "mailing.py": {"sqlalchemy", "engine"}}
 
