@@ -40,6 +40,10 @@ TABLES: dict[str, tuple[str, tuple[str, ...], Callable[[Context], list[tuple]]]]
             tables.wip),
     "sla_targets": ("SLA attainment and minutes over target, per target, priority and category (business time)",
                     sla.COLUMNS, sla.sla_targets),
+    "sla_teams": ("SLA attainment and minutes over target per team (business time)", sla.TEAM_COLUMNS,
+                  sla.sla_teams),
+    "sla_agents": ("SLA attainment and minutes over target per agent (business time)", sla.AGENT_COLUMNS,
+                   sla.sla_agents),
 }
 
 Overrides = Mapping[str, Mapping[str, tuple[str, ...]]] | None

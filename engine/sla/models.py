@@ -28,6 +28,10 @@ class SlaClock(Base):
     paused_reason: Mapped[str | None] = mapped_column(String(120))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     policy_version: Mapped[str] = mapped_column(String(40), default="")
+    # Who the stopped clock is credited to: the lane and user of the step that met (or missed) it. Open clocks
+    # are credited to whoever holds the case's open task now (read live by the reports).
+    team: Mapped[str | None] = mapped_column(String(120))
+    agent: Mapped[str | None] = mapped_column(String(80))
     clock: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime]
 

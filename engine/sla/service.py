@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from engine.core.db.models import NO_DUE_DATE, HumanTask
+from engine.core.users import SYSTEM_ACTOR
 from engine.errors import InvalidInput, InvalidModel
 
 from . import store
@@ -149,6 +150,10 @@ class SlaService:
             if stored.clock.state in (RUNNING, PAUSED) and (sla.met_by.get(name, frozenset()) & done
                                                            or row.status == "completed"):
                 apply(name, stored.clock.stop(now))
+                stored.team, stored.agent = _credited(work)
+            elif stored.clock.state in (RUNNING, PAUSED) and (stored.team or stored.agent):
+                stored.team = stored.agent = None  # reopened: credited again when it stops
+                touched.add(name)
         if row.status == "cancelled":
             status, pausing = CANCELLED, True  # a cancelled case is neither met nor breached: its clocks halt
         else:
@@ -215,6 +220,14 @@ def order_tasks(conn, instance_id: int, clocks) -> None:
         wanted = sla_due or task.due_at or NO_DUE_DATE
         if task.sort_due != wanted:
             conn.execute(update(TASK).where(TASK.c.id == task.id).values(sort_due=wanted))
+
+
+def _credited(work) -> tuple[str | None, str | None]:
+    """(lane, user) a clock stopping in this save is credited to: the step completed in it, else whoever saved."""
+    done = [e for e in work.events if e["kind"] == "task_completed"]
+    if done:
+        return done[-1]["detail"].get("lane"), done[-1]["actor"]
+    return None, None if work.actor.username == SYSTEM_ACTOR else work.actor.username
 
 
 def case_data(work) -> dict:

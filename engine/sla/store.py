@@ -24,17 +24,20 @@ class StoredClock:
     level: str | None = None
     escalated: bool = False
     urgent: bool = False
+    team: str | None = None  # set when the clock stops: the lane and user of the step that stopped it
+    agent: str | None = None
 
 
 def load(conn, instance_id: int, calendars: Mapping[str, BusinessCalendar],
          ladders: Mapping[str, Ladder]) -> dict[str, StoredClock]:
     """The instance's clocks by target name."""
-    rows = conn.execute(select(CLOCK.c.id, CLOCK.c.clock, CLOCK.c.level, CLOCK.c.escalated, CLOCK.c.urgent)
-                        .where(CLOCK.c.instance_id == instance_id)).all()
+    rows = conn.execute(select(CLOCK.c.id, CLOCK.c.clock, CLOCK.c.level, CLOCK.c.escalated, CLOCK.c.urgent,
+                               CLOCK.c.team, CLOCK.c.agent).where(CLOCK.c.instance_id == instance_id)).all()
     result = {}
     for row in rows:
         clock = Clock.from_dict(row.clock, calendars, ladders)
-        result[clock.target.name] = StoredClock(row.id, clock, row.level, row.escalated, row.urgent)
+        result[clock.target.name] = StoredClock(row.id, clock, row.level, row.escalated, row.urgent, row.team,
+                                                row.agent)
     return result
 
 
@@ -44,7 +47,8 @@ def save(conn, instance_id: int, stored: StoredClock, now: datetime, policy_vers
     values = {"state": clock.state, "due_at": clock.due, "breached": clock.breach_recorded or clock.state == "breached",
               "level": stored.level, "escalated": stored.escalated, "urgent": stored.urgent,
               "paused_reason": clock.pauses[-1].reason if clock.state == PAUSED else None,
-              "policy_version": policy_version, "clock": clock.to_dict(), "updated_at": now}
+              "policy_version": policy_version, "clock": clock.to_dict(), "updated_at": now,
+              "team": stored.team, "agent": stored.agent}
     if stored.id is None:
         stored.id = conn.execute(insert(CLOCK).values(instance_id=instance_id, target=clock.target.name, **values)
                                  .returning(CLOCK.c.id)).scalar_one()

@@ -11,6 +11,7 @@ import pytest
 from engine import ManualClock
 from engine.reports import Filters, table
 from tests.processes.flow import PROCESSES
+from tests.support import bearer_headers
 
 SAST = ZoneInfo("Africa/Johannesburg")
 FEBRUARY = Filters(date(2027, 2, 1), date(2027, 2, 28))
@@ -109,3 +110,61 @@ def test_the_report_over_hand_written_clock_rows(engine, dataset):
         report = table(conn, "sla_targets", RANGE, NOW)
     assert report.rows == [("resolve", "low", "delivery", 1, 0, 1, 0, 0.0, 1440),      # stopped a day late
                            ("resolve", "(none)", "billing", 1, 0, 1, 0, 0.0, 1440)]    # still running, a day over
+
+
+def by(engine, clock, name):
+    with engine.sql_engine.connect() as conn:
+        report = table(conn, name, FEBRUARY, clock.now())
+    return {(r[0], r[1]): dict(zip(report.columns, r, strict=True)) for r in report.rows}
+
+
+def test_per_team_and_per_agent_with_the_clocks_own_minutes(engine, cases, clock, make_user):
+    clocks = {name: {c.target: c for c in engine.sla_panel(instance_id).clocks}
+              for name, instance_id in cases.items()}
+    over = clocks["late"]["resolve"].over_minutes + clocks["open"]["resolve"].over_minutes
+    assert over == 180
+    teams = by(engine, clock, "sla_teams")
+    care = teams[("Customer Care Agent", "resolve")]  # the lane of the investigation that met or holds each
+    assert (care["clocks"], care["met"], care["breached"], care["open"], care["breach_minutes"]) == (3, 1, 2, 0, over)
+    assert care["attainment_pct"] == 33.3
+    assert teams[("Customer Care Agent", "acknowledge")]["met"] == 3
+    agents = by(engine, clock, "sla_agents")
+    # `late` and `quick` were resolved by the agent; `open` is in the agent's lane, claimed by nobody yet.
+    mine = agents[("agent", "resolve")]
+    assert (mine["met"], mine["breached"], mine["breach_minutes"]) == (1, 1, clocks["late"]["resolve"].over_minutes)
+    nobody = agents[("(unassigned)", "resolve")]
+    assert (nobody["breached"], nobody["breach_minutes"]) == (1, clocks["open"]["resolve"].over_minutes)
+    [task] = engine.tasks(instance_id=cases["open"])
+    make_user("ben", "Customer Care Agent")
+    engine.assign(task.id, "ben", by="ben")
+    agents = by(engine, clock, "sla_agents")
+    assert agents[("ben", "resolve")]["breach_minutes"] == 90 and ("(unassigned)", "resolve") not in agents
+
+
+def test_the_api_gives_report_tables_to_managers(engine, cases, client, make_user):
+    make_user("mia", "Manager")
+
+    def token_for(username):
+        return bearer_headers(engine, username)
+
+    answer = client.get("/api/v1/reports/sla_teams?from=2027-02-01&to=2027-02-28", headers=token_for("mia"))
+    assert answer.status_code == 200, answer.json
+    assert answer.json["columns"][:2] == ["team", "target"] and answer.json["from"] == "2027-02-01"
+    assert ["Customer Care Agent", "resolve", 3, 1, 2, 0, 33.3, 180] in answer.json["rows"]
+    assert client.get("/api/v1/reports/sla_teams", headers=token_for("agent")).status_code == 403
+    missing = client.get("/api/v1/reports/nonsense", headers=token_for("mia"))
+    assert missing.status_code == 404 and "sla_agents" in missing.json["error"]["message"]
+    bad = client.get("/api/v1/reports/sla_agents?from=2027-03-01&to=2027-02-01", headers=token_for("mia"))
+    assert bad.status_code == 400 and "must not be after" in bad.json["error"]["message"]
+
+
+def test_team_and_agent_csv(app, engine, cases, make_user):
+    make_user("mia", "Manager")
+    client = app.test_client()
+    assert client.post("/login", data={"username": "mia", "password": "tidal-lantern-orchard-42"}).status_code == 302
+    lines = list(csv.reader(io.StringIO(client.get("/reports/sla_agents.csv?from=2027-02-01&to=2027-02-28")
+                                        .get_data(as_text=True))))
+    assert lines[0] == ["agent", "target", "clocks", "met", "breached", "open", "attainment_pct", "breach_minutes"]
+    assert ["agent", "resolve", "2", "1", "1", "0", "50.0", "90"] in lines
+    page = client.get("/reports/?from=2027-02-01&to=2027-02-28").get_data(as_text=True)
+    assert 'id="table-sla_teams"' in page and 'id="table-sla_agents"' in page

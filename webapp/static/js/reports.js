@@ -26,7 +26,9 @@
     satisfaction_distribution: { type: "bar", series: ["responses"], y: "answers" },
     onboarding: { type: "bar", series: ["median_hours", "p90_hours"], y: "hours" },
     wip: { type: "bar", series: ["open_tasks", "unclaimed", "overdue"], y: "tasks" },
-    sla_targets: { type: "bar", series: ["attainment_pct"], y: "% met", max: 100 }
+    sla_targets: { type: "bar", series: ["attainment_pct"], y: "% met", max: 100 },
+    sla_teams: { type: "bar", series: ["attainment_pct"], y: "% met", max: 100 },
+    sla_agents: { type: "bar", series: ["attainment_pct"], y: "% met", max: 100 }
   };
 
   function draw(canvas) {

@@ -3,6 +3,7 @@
 from webapp.web.api import (
     clients,  # noqa: F401, I001 - client-record routes register on `bp`
     documents,  # noqa: F401 - case files: list, upload, download
+    reports,  # noqa: F401 - report tables as JSON
     routes,  # noqa: F401 - their routes register on `bp`
     sla,  # noqa: F401 - escalate now
 )

@@ -214,6 +214,22 @@ def paths() -> dict[str, Any]:
             "requestBody": _body({"type": "object", "properties": {"note": {"type": "string", "maxLength": 500}}}),
             "responses": {"200": _json(_ref("Sla"), "The case's SLA, clocks running"),
                           **_errors(400, 401, 403, 404, 409)}}},
+        "/reports/{name}": {"get": {
+            "operationId": "getReport",
+            "summary": "One report table as JSON, e.g. sla_targets, sla_teams, sla_agents, wip (Manager, Admin)",
+            "parameters": [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
+                 "description": "The table's name (docs/reports.md)"},
+                {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "process", "in": "query", "schema": {"type": "string"}},
+                {"name": "category", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": _json({"type": "object", "required": ["name", "columns", "rows"], "properties": {
+                "name": {"type": "string"}, "title": {"type": "string"},
+                "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+                "columns": {"type": "array", "items": {"type": "string"}},
+                "rows": {"type": "array", "items": {"type": "array"}}}}, "The table"),
+                **_errors(400, 401, 403, 404)}}},
         "/tasks": {"get": {
             "operationId": "listTasks", "summary": "Open tasks the token's user may work on, soonest due first",
             "parameters": [
