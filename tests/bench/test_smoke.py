@@ -2,6 +2,7 @@
 
 import json
 import os
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -71,3 +72,33 @@ def test_scaleout_part_on_postgresql():
     [run] = result["runs"]
     assert run["failed"] == 0 and run["completed_and_notified_per_s"] is not None
     assert {"completions_per_s", "p95_ms", "notification_delay_p95_ms"} <= set(run)
+
+
+@pytest.mark.slow
+def test_sla_part(tmp_path):
+    results, output = run_bench(tmp_path, "--only", "sla", "--instances", "200")
+    sla = results["sla"]
+    assert sla["due"]["calls"] == 10_000 and sla["due"]["us_per_call"] > 0
+    inbox = sla["inbox"]
+    assert inbox["open_cases"] == 200 and "postgresql" not in inbox  # quick mode measures SQLite only
+    for page in ("inbox", "overdue", "latest_due"):
+        figures = inbox["sqlite"][page]
+        assert figures["failed"] == 0 and figures["requests"] == 20 and 0 < figures["p50_ms"] <= figures["p95_ms"]
+    assert "SLA: due on za-office" in output and "overdue p50" in output
+
+
+def test_sla_clock_rows_are_real_clocks():
+    from datetime import UTC, datetime
+
+    from engine.sla import Clock, shipped_calendars
+    from webapp.cli.bench.sla import _clock_rows
+
+    now = datetime(2027, 2, 3, 12, 0, tzinfo=UTC)
+    rows = _clock_rows([(n, now - timedelta(hours=7 * n)) for n in range(1, 41)], now)
+    states = [r["state"] for r in rows]
+    assert states.count("paused") == 4 and states.count("running") == 36
+    overdue = [r for r in rows if r["breached"]]
+    assert overdue and all(r["escalated"] and r["due_at"] <= now for r in overdue)
+    for row in rows:
+        clock = Clock.from_dict(row["clock"], shipped_calendars())
+        assert clock.due == row["due_at"] and clock.state == row["state"]

@@ -60,7 +60,7 @@ def _engine_table(result: dict) -> list[str]:
 @click.option("--postgres", "postgres_url", envvar="CLIENTFLOW_BENCH_POSTGRES",
               help="PostgreSQL URL to also measure (the bench creates and drops a database of its own)")
 @click.option("--output", type=click.Path(path_type=Path), default=Path("bench-results.json"), show_default=True)
-@click.option("--only", type=click.Choice(["engine", "timers", "web", "scaleout"]), multiple=True,
+@click.option("--only", type=click.Choice(["engine", "timers", "web", "scaleout", "sla"]), multiple=True,
               help="run only these parts")
 @click.option("--instances", type=click.IntRange(min=10), help="open cases for the web and scale-out parts "
               "(default 100,000; 2,000 with --quick)")
@@ -70,7 +70,7 @@ def bench(quick, postgres_url, output, only, instances, redis_url):
     """Measure clientflow against raw SpiffWorkflow on the same model, in the same run."""
     from webapp.config import normalise_database_url
 
-    parts = set(only) or {"engine", "timers", "web", "scaleout"}
+    parts = set(only) or {"engine", "timers", "web", "scaleout", "sla"}
     results: dict = {"machine": _machine(), "mode": "quick" if quick else "full"}
     url = normalise_database_url(postgres_url) if postgres_url else None
     if "engine" in parts:
@@ -84,6 +84,12 @@ def bench(quick, postgres_url, output, only, instances, redis_url):
 
         results.update(run_parts(parts, quick, url, redis_url, instances, click.echo,
                                  progress=lambda m: click.echo(f"... {m}", err=True)))
+    if "sla" in parts:
+        from webapp.cli.bench.sla import bench_sla, sla_table
+
+        results["sla"] = bench_sla(quick, None if quick else url, redis_url, instances,
+                                   progress=lambda m: click.echo(f"... {m}", err=True))
+        click.echo("\n".join(sla_table(results["sla"])))
     output.write_text(json.dumps(results, indent=2))
     click.echo(f"results written to {output}")
 
