@@ -1,7 +1,7 @@
 """notification.digest: staff SLA mail sent in business hours and gathered into one digest per recipient (issue 16)
 
 Revision ID: b4e8d2a6c913
-Revises: a3d9e1f0b7c2
+Revises: b7e4c2a9d1f5
 Create Date: 2026-12-03
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b4e8d2a6c913'
-down_revision = 'a3d9e1f0b7c2'
+down_revision = 'b7e4c2a9d1f5'
 branch_labels = None
 depends_on = None
 
