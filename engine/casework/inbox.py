@@ -73,6 +73,9 @@ def statement(query: InboxQuery, user: UserView, team_lanes: list[str | None]):
         stmt = tasks.query(user=user, mine=query.view == "mine", **filters)
     if query.sla:
         stmt = stmt.where(sla_store.instance_filter(query.sla, query.now, HUMAN.c.instance_id))
+    if query.sla == "overdue":
+        # Exact, since a save writes the earliest running clock's due into `sort_due`; it bounds the index walk.
+        stmt = stmt.where(HUMAN.c.sort_due <= query.now)
     text = (query.q or "").strip()
     if text:
         pattern = f"%{escape_like(text.lower())}%"

@@ -81,7 +81,7 @@ def test_sla_part(tmp_path):
     assert sla["due"]["calls"] == 10_000 and sla["due"]["us_per_call"] > 0
     inbox = sla["inbox"]
     assert inbox["open_cases"] == 200 and "postgresql" not in inbox  # quick mode measures SQLite only
-    for page in ("inbox", "overdue", "latest_due"):
+    for page in ("inbox", "overdue"):
         figures = inbox["sqlite"][page]
         assert figures["failed"] == 0 and figures["requests"] == 20 and 0 < figures["p50_ms"] <= figures["p95_ms"]
     assert "SLA: due on za-office" in output and "overdue p50" in output

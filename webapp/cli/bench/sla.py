@@ -3,7 +3,7 @@
 The inbox part seeds the web benchmark's cases (webapp/cli/bench/web_data.py), gives every open case a `resolve`
 clock row written in bulk (running, a share of them past due and escalated, one in ten paused, on `za-office`),
 writes the clocks' due times into the tasks' inbox order as a save would, and times one signed-in agent's
-requests against gunicorn: the group inbox (each row's SLA cell), the `?sla=overdue` filter and `?sort=-due`.
+requests against gunicorn: the group inbox sorted by SLA due (each row's SLA cell) and the `?sla=overdue` filter.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from webapp.cli.bench.web import bench_site
 from webapp.cli.bench.web_data import BATCH, analyze, seed
 from webapp.cli.bench.web_http import Browser, _spread, gunicorn, run_clients
 
-PAGES = {"inbox": "/inbox/?view=group", "overdue": "/inbox/?view=group&sla=overdue",
-         "latest_due": "/inbox/?view=group&sort=-due"}
+PAGES = {"inbox": "/inbox/?view=group", "overdue": "/inbox/?view=group&sla=overdue"}
 TARGET_MS = 50.0
 
 
@@ -96,7 +95,7 @@ def bench_sla(quick: bool = True, postgres_url: str | None = None, redis_url: st
     results: dict[str, Any] = {"due": {"calls": calls, "us_per_call": round(bench_due(calls), 2),
                                        "calendar": "za-office"}}
     count = instances or (2_000 if quick else 100_000)
-    requests = 20 if quick else 200
+    requests = 20 if quick else 100
     results["inbox"] = inbox = {"open_cases": count, "requests": requests, "clients": 1, "target_p95_ms": TARGET_MS}
     with tempfile.TemporaryDirectory(prefix="clientflow-bench-sla-") as folder, scratch_postgres(postgres_url) as pg:
         for name, url in {"sqlite": f"sqlite:///{Path(folder) / 'sla.db'}", "postgresql": pg}.items():
