@@ -124,15 +124,20 @@ def test_per_team_and_per_agent_with_the_clocks_own_minutes(engine, cases, clock
     over = clocks["late"]["resolve"].over_minutes + clocks["open"]["resolve"].over_minutes
     assert over == 180
     teams = by(engine, clock, "sla_teams")
-    care = teams[("Customer Care Agent", "resolve")]  # the lane of the investigation that met or holds each
-    assert (care["clocks"], care["met"], care["breached"], care["open"], care["breach_minutes"]) == (3, 1, 2, 0, over)
-    assert care["attainment_pct"] == 33.3
+    # `late` and `quick` were met by the supervisor's approval of the decision, the step that told the client;
+    # `open` is still being investigated in the agents' lane.
+    review = teams[("Supervisor", "resolve")]
+    assert (review["clocks"], review["met"], review["breached"], review["breach_minutes"]) == \
+        (2, 1, 1, clocks["late"]["resolve"].over_minutes)
+    assert review["attainment_pct"] == 50.0
+    care = teams[("Customer Care Agent", "resolve")]
+    assert (care["clocks"], care["breached"], care["breach_minutes"]) == (1, 1, clocks["open"]["resolve"].over_minutes)
+    assert review["breach_minutes"] + care["breach_minutes"] == over  # the same total as per target
     assert teams[("Customer Care Agent", "acknowledge")]["met"] == 3
     agents = by(engine, clock, "sla_agents")
-    # `late` and `quick` were resolved by the agent; `open` is in the agent's lane, claimed by nobody yet.
-    mine = agents[("agent", "resolve")]
+    mine = agents[("reviewer", "resolve")]
     assert (mine["met"], mine["breached"], mine["breach_minutes"]) == (1, 1, clocks["late"]["resolve"].over_minutes)
-    nobody = agents[("(unassigned)", "resolve")]
+    nobody = agents[("(unassigned)", "resolve")]  # nobody has claimed `open`'s investigation
     assert (nobody["breached"], nobody["breach_minutes"]) == (1, clocks["open"]["resolve"].over_minutes)
     [task] = engine.tasks(instance_id=cases["open"])
     make_user("ben", "Customer Care Agent")
@@ -150,7 +155,7 @@ def test_the_api_gives_report_tables_to_managers(engine, cases, client, make_use
     answer = client.get("/api/v1/reports/sla_teams?from=2027-02-01&to=2027-02-28", headers=token_for("mia"))
     assert answer.status_code == 200, answer.json
     assert answer.json["columns"][:2] == ["team", "target"] and answer.json["from"] == "2027-02-01"
-    assert ["Customer Care Agent", "resolve", 3, 1, 2, 0, 33.3, 180] in answer.json["rows"]
+    assert ["Supervisor", "resolve", 2, 1, 1, 0, 50.0, 90] in answer.json["rows"]
     assert client.get("/api/v1/reports/sla_teams", headers=token_for("agent")).status_code == 403
     missing = client.get("/api/v1/reports/nonsense", headers=token_for("mia"))
     assert missing.status_code == 404 and "sla_agents" in missing.json["error"]["message"]
@@ -165,6 +170,6 @@ def test_team_and_agent_csv(app, engine, cases, make_user):
     lines = list(csv.reader(io.StringIO(client.get("/reports/sla_agents.csv?from=2027-02-01&to=2027-02-28")
                                         .get_data(as_text=True))))
     assert lines[0] == ["agent", "target", "clocks", "met", "breached", "open", "attainment_pct", "breach_minutes"]
-    assert ["agent", "resolve", "2", "1", "1", "0", "50.0", "90"] in lines
+    assert ["reviewer", "resolve", "2", "1", "1", "0", "50.0", "90"] in lines
     page = client.get("/reports/?from=2027-02-01&to=2027-02-28").get_data(as_text=True)
     assert 'id="table-sla_teams"' in page and 'id="table-sla_agents"' in page
