@@ -1,7 +1,7 @@
 """notification.digest: staff SLA mail sent in business hours and gathered into one digest per recipient (issue 16)
 
 Revision ID: b4e8d2a6c913
-Revises: d4a7f1c3e8b2
+Revises: c5f8a3d2e7b9
 Create Date: 2026-12-03
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b4e8d2a6c913'
-down_revision = 'd4a7f1c3e8b2'
+down_revision = 'c5f8a3d2e7b9'
 branch_labels = None
 depends_on = None
 
