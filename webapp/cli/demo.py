@@ -65,6 +65,10 @@ DEMO_INSTANCES: list[DemoInstance] = [
     DemoInstance("inquiry", {"client_name": "Nomsa Zulu", "client_email": "nomsa@example.com",
                              "channel": "website", "category": "billing",
                              "question": "Can I receive my invoices by e-mail from next month?"}),
+    # Normally started by onboarding's activation (a hand-off); one opened by hand shows the refresh form.
+    DemoInstance("kyc_review", {"company_name": "Acme Freight Ltd", "contact_name": "Thandi Mokoena",
+                                "client_email": "thandi@acme-freight.example", "risk_rating": "low",
+                                "kyc_review_interval": "P1Y"}),
     DemoInstance("suggestion", {"channel": "website", "topic": "facilities",
                                 "suggestion": "Please add a bicycle rack at the main entrance.",
                                 "submitter_name": "Jo", "submitter_email": "jo@example.com"}),
