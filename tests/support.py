@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from engine.core.db.models import Base
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def empty_tables(url: str) -> None:
@@ -59,3 +68,41 @@ def give_capture_a_form(bundle: Path, form: dict) -> None:
         '<bpmn:userTask id="capture" name="Capture order"><bpmn:extensionElements><spiffworkflow:properties>'
         '<spiffworkflow:property name="formJsonSchemaFilename" value="order_form.json" />'
         '</spiffworkflow:properties></bpmn:extensionElements>'))
+
+
+@contextmanager
+def clientflow_running(args: list[str], env: dict[str, str], log_path: Path, timeout: float = 90) -> Iterator[str]:
+    """`clientflow run <args> --port <free>` from the repository root, in its own session; yields its URL once
+    /login answers, and stops it (SIGTERM, then SIGKILL) afterwards. Fails the test, with the log, if it exits
+    or does not serve within `timeout` seconds."""
+    from tests.worker.harness import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    command = [str(ROOT / ".venv" / "bin" / "clientflow"), "run", *args, "--port", url.rsplit(":", 1)[1]]
+    with open(log_path, "wb") as log:
+        run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+        try:
+            what = "`" + " ".join(["clientflow", "run", *args]) + "`"
+            _wait_until_served(f"{url}/login", run, log_path, what, timeout)
+            yield url
+        finally:
+            run.send_signal(signal.SIGTERM)
+            try:
+                run.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(run.pid, signal.SIGKILL)
+
+
+def _wait_until_served(url: str, process, log: Path, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"{what} did not serve {url} within {timeout} s:\n{log.read_text()}")

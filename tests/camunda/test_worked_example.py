@@ -9,13 +9,11 @@ import re
 import shutil
 import signal
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.worker.harness import free_port
+from tests.support import clientflow_running
 
 pytestmark = pytest.mark.slow
 
@@ -35,35 +33,8 @@ def clientflow_run(app, database_url, tmp_path):
     """`clientflow run` (web app, worker, embedded Redis) on the test database; yields its URL and environment."""
     env = {**os.environ, "DATABASE_URL": database_url, "CLIENTFLOW_INSTANCE_PATH": str(tmp_path / "instance")}
     env.pop("REDIS_URL", None)
-    port = free_port()
-    log_path = tmp_path / "run.log"
-    with open(log_path, "wb") as log:
-        run = subprocess.Popen([str(ROOT / ".venv" / "bin" / "clientflow"), "run", "--port", str(port)], cwd=ROOT,
-                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_for(f"{url}/login", run, log_path)
-            yield url, env
-        finally:
-            run.send_signal(signal.SIGTERM)
-            try:
-                run.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(run.pid, signal.SIGKILL)
-
-
-def _wait_for(url: str, process, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"`clientflow run` exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"`clientflow run` did not serve {url} within {timeout} s:\n{log.read_text()}")
+    with clientflow_running([], env, tmp_path / "run.log") as url:
+        yield url, env
 
 
 def test_the_worked_example_commands_run_as_documented(clientflow_run, engine):

@@ -12,16 +12,13 @@ import json
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.worker.harness import free_port
+from tests.support import clientflow_running
 
 pytestmark = pytest.mark.slow
 
@@ -72,38 +69,12 @@ def demo(app, database_url, tmp_path):
     in which the documented commands are typed."""
     env = {**os.environ, "DATABASE_URL": database_url, "CLIENTFLOW_INSTANCE_PATH": str(tmp_path / "instance")}
     env.pop("REDIS_URL", None)
-    port = free_port()
-    log = open(tmp_path / "run.log", "wb")
-    run = subprocess.Popen([str(ROOT / ".venv" / "bin" / "clientflow"), "run", "--demo", "--port", str(port)],
-                           cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_for_page(f"http://127.0.0.1:{port}/login", run, tmp_path / "run.log")
+    with clientflow_running(["--demo"], env, tmp_path / "run.log"):
         printed = (tmp_path / "run.log").read_text().splitlines()
         problems = [line for line in printed if line.startswith("demo: ")
                     and not line.startswith(("demo: deployed", "demo: started"))]
         assert not problems, "the demo reported problems:\n" + "\n".join(problems)
         yield env
-    finally:
-        run.send_signal(signal.SIGTERM)
-        try:
-            run.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(run.pid, signal.SIGKILL)
-        log.close()
-
-
-def _wait_for_page(url: str, process, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"`clientflow run --demo` exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"`clientflow run --demo` did not serve {url} within {timeout} s:\n{log.read_text()}")
 
 
 def sh(command: str, env: dict, cwd: Path = ROOT) -> subprocess.CompletedProcess:
