@@ -13,13 +13,15 @@ TIMERS = 20
 
 def test_two_workers_two_jobs_per_timer_each_timer_fires_once(models, start_worker, redis_db):
     engine = models
+    # Both workers are up before the timers are set: on a loaded machine a worker can take longer to start than
+    # the timers' delay, and the first one up would then run every job alone.
+    start_worker("left")
+    start_worker("right")
     instances = [engine.start("reminder", {"delay": "PT2S", "reminders": 0, "hold": 0}).id for _ in range(TIMERS)]
     timers = [engine.timers(i)[0] for i in instances]
     queue = Queue(TIMER_QUEUE, connection=redis_db.client)
     # The save already scheduled one job per timer; a second one each, as a sweeper racing a scheduler would.
     extra = [queue.enqueue_at(t.due_at, TIMER_JOB, t.id) for t in timers]
-    start_worker("left", ready=False)
-    start_worker("right")
     wait_until(lambda: all(engine.timers(i)[0].fired_at for i in instances), 15, what="all timers to fire")
     wait_until(lambda: all(Job.fetch(j.id, connection=redis_db.client).is_finished for j in extra), 10,
                what="the duplicate jobs to finish")
