@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, case, false, or_, select
+from sqlalchemy import Connection, case, false, or_, select, true
 
 from engine.casework import search_fields
+from engine.casework.supervision import LaneScope
 from engine.core import tasks
 from engine.core.db.models import NO_DUE_DATE, ProcessInstance
 from engine.core.users import UserView
@@ -53,22 +54,25 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def known_lanes(conn: Connection) -> list[str | None]:
-    return list(conn.scalars(select(HUMAN.c.lane).distinct()))
+def in_scope(scope: LaneScope):
+    """A where-clause: the task is in a lane of `scope`."""
+    if scope.every_lane:
+        return or_(HUMAN.c.lane.is_(None), HUMAN.c.lane.not_in(sorted(scope.lanes))) if scope.lanes else true()
+    return HUMAN.c.lane.in_(sorted(scope.lanes)) if scope.lanes else false()
 
 
-def statement(query: InboxQuery, user: UserView, team_lanes: list[str | None]):
+def supervises_any(conn: Connection, scope: LaneScope) -> bool:
+    """Whether an open task is in a lane of `scope` (one indexed probe; none when the scope is empty)."""
+    return not scope.empty and conn.scalar(select(HUMAN.c.id).where(in_scope(scope)).limit(1)) is not None
+
+
+def statement(query: InboxQuery, user: UserView, team: LaneScope):
     """The select of task rows (with reference, label, definition id) for `query` as `user` may see them.
 
-    `team_lanes`: the lanes the user supervises (used by the team view only)."""
+    `team`: the lanes the user supervises (used by the team view only)."""
     filters = dict(process_key=query.process_key, due_before=query.due_before, due_after=query.due_after)
     if query.view == "team":
-        stmt = tasks.query(**filters)
-        named = [lane for lane in team_lanes if lane is not None]
-        lanes = [HUMAN.c.lane.in_(named)] if named else []
-        if None in team_lanes:
-            lanes.append(HUMAN.c.lane.is_(None))
-        stmt = stmt.where(or_(*lanes) if lanes else false())
+        stmt = tasks.query(**filters).where(in_scope(team))
     else:
         stmt = tasks.query(user=user, mine=query.view == "mine", **filters)
     if query.sla:

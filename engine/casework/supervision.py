@@ -12,6 +12,22 @@ from engine.errors import InvalidInput, NotAllowed
 GENERAL_SUPERVISORS = frozenset({"Supervisor", "Manager"})
 
 
+SUPERVISOR_SUFFIX = " Supervisor"  # "<Lane> Supervisor" supervises <Lane>
+
+
+@dataclass(frozen=True)
+class LaneScope:
+    """Lanes a user supervises: with `every_lane`, every lane and the tasks outside any lane except `lanes`;
+    without it, exactly `lanes` (and no task outside a lane)."""
+
+    every_lane: bool
+    lanes: frozenset[str]
+
+    @property
+    def empty(self) -> bool:
+        return not self.every_lane and not self.lanes
+
+
 @dataclass(frozen=True)
 class Supervision:
     """`lanes` maps a lane to the roles that supervise it; a lane listed there is supervised by those roles (and
@@ -32,15 +48,20 @@ class Supervision:
     def roles_for(self, lane: str | None) -> frozenset[str]:
         if lane is not None and lane in self.lanes:
             return self.lanes[lane] | {ADMIN_ROLE}
-        own = {f"{lane} Supervisor"} if lane else set()
+        own = {f"{lane}{SUPERVISOR_SUFFIX}"} if lane else set()
         return GENERAL_SUPERVISORS | own | {ADMIN_ROLE}
 
     def supervises(self, user: UserView, lane: str | None) -> bool:
         return bool(self.roles_for(lane) & user.roles)
 
-    def lanes_of(self, user: UserView, known_lanes: Iterable[str | None]) -> list[str | None]:
-        """Which of `known_lanes` the user supervises (None stands for tasks outside any lane)."""
-        return [lane for lane in known_lanes if self.supervises(user, lane)]
+    def scope(self, user: UserView) -> LaneScope:
+        """The lanes the user supervises, without listing the lanes that exist (the inbox turns it into a
+        condition on `human_task.lane`, rather than reading every open task's lane first)."""
+        configured = frozenset(lane for lane in self.lanes if self.supervises(user, lane))
+        if user.roles & (GENERAL_SUPERVISORS | {ADMIN_ROLE}):
+            return LaneScope(every_lane=True, lanes=frozenset(self.lanes) - configured)
+        own = {role.removesuffix(SUPERVISOR_SUFFIX) for role in user.roles if role.endswith(SUPERVISOR_SUFFIX)}
+        return LaneScope(every_lane=False, lanes=(frozenset(own) - frozenset(self.lanes)) | configured)
 
     def change_kind(self, actor: UserView, task, assignee: str | None) -> str:
         """The kind of an assignment change `actor` makes to the `human_task` row `task`, or NotAllowed.

@@ -15,10 +15,13 @@ class SlaClock(Base):
     """A target's clock on one case; `clock` is `Clock.to_dict()`, the other columns are copies for lists."""
 
     __tablename__ = "sla_clock"
-    __table_args__ = (UniqueConstraint("instance_id", "target"), Index("ix_sla_clock_state_due", "state", "due_at"))
+    # The inbox's SLA filters ask "has this case a clock that is ... at now": (instance_id, state, due_at) answers it
+    # from the index. With instance_id alone, SQLite's planner walked every running past-due clock for each task.
+    __table_args__ = (UniqueConstraint("instance_id", "target"), Index("ix_sla_clock_state_due", "state", "due_at"),
+                      Index("ix_sla_clock_instance_state_due", "instance_id", "state", "due_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
     target: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime | None]  # None while paused or stopped

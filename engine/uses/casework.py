@@ -25,8 +25,7 @@ class CaseworkUses:
         """The open tasks an inbox page lists for `user`: searched, filtered and sorted as `query` says."""
         with self.sql_engine.connect() as conn:
             viewer = get_user(conn, user)
-            lanes = self.supervision.lanes_of(viewer, inbox_query.known_lanes(conn)) if query.view == "team" else []
-            stmt = inbox_query.statement(query, viewer, lanes)
+            stmt = inbox_query.statement(query, viewer, self.supervision.scope(viewer))
             if limit is not None:
                 stmt = stmt.limit(limit).offset(offset)
             rows = conn.execute(stmt).all()
@@ -38,7 +37,7 @@ class CaseworkUses:
             user = get_user(conn, username)
             if lane is not None:
                 return self.supervision.supervises(user, lane)
-            return bool(self.supervision.lanes_of(user, inbox_query.known_lanes(conn)))
+            return inbox_query.supervises_any(conn, self.supervision.scope(user))
 
     def assign(self, task_id: str, assignee: str | None, by: str) -> TaskView:
         """Assign, reassign, delegate or release (None) an open task; audited and mailed to the new holder."""

@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -201,9 +202,17 @@ class HumanTask(Base):
     # A sign-off (`separationOfDutiesFrom`): the element ids whose completers may not claim, see or complete it.
     separate_from: Mapped[str | None] = mapped_column(String(400))
 
+    # The inbox order, in two partial indexes that each row is in exactly one of (so a step writes no more index
+    # entries than with one): "mine" walks the claimed one from `claimed_by = user`, "group" the unclaimed one from
+    # its start. One index on (claimed_by, sort_due, ...) served both on SQLite, but PostgreSQL does not take
+    # `claimed_by IS NULL` as fixing the first column, so it sorted every open task for the group inbox.
     # On SQLite the rows live in the primary key's b-tree (no separate rowid table): a step that closes one
     # task and opens the next writes one page fewer.
-    __table_args__ = (Index("ix_human_task_inbox_order", "claimed_by", "sort_due", "created_at", "id"),
+    __table_args__ = (Index("ix_human_task_claimed_order", "claimed_by", "sort_due", "created_at", "id",
+                            sqlite_where=text("claimed_by IS NOT NULL"),
+                            postgresql_where=text("claimed_by IS NOT NULL")),
+                      Index("ix_human_task_unclaimed_order", "sort_due", "created_at", "id",
+                            sqlite_where=text("claimed_by IS NULL"), postgresql_where=text("claimed_by IS NULL")),
                       {"sqlite_with_rowid": False})
 
 

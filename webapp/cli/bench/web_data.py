@@ -150,7 +150,9 @@ def seed(app, count: int, progress: Progress) -> int:
 
 def analyze(sql_engine) -> None:
     """Refresh the planner's statistics after a bulk load, as a database's routine maintenance would."""
-    with sql_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    # In a transaction on both databases: on SQLite an autocommit connection still got our BEGIN (engine/core/db/
+    # database.py) and the ANALYZE was rolled back when the connection went back to the pool.
+    with sql_engine.begin() as conn:
         conn.execute(text("ANALYZE"))
 
 
