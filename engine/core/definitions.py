@@ -155,14 +155,17 @@ def model_for(services: Services, db, definition_id: int) -> bundle.BuiltModel:
 
 
 def list_processes(session: Session, all_versions: bool = False) -> list[ProcessView]:
-    query = select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version)
+    # The listed columns only: a whole row carries the model's files (every BPMN and form), read for nothing.
+    query = select(ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.name,
+                   ProcessDefinition.deployed_at, ProcessDefinition.deployed_by, ProcessDefinition.id
+                   ).order_by(ProcessDefinition.key, ProcessDefinition.version)
     if not all_versions:
         newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
                   .group_by(ProcessDefinition.key).subquery())
         query = query.join(newest, (ProcessDefinition.key == newest.c.key)
                            & (ProcessDefinition.version == newest.c.v))
     return [ProcessView(r.key, r.version, r.name, r.deployed_at, r.deployed_by, r.id)
-            for r in session.scalars(query)]
+            for r in session.execute(query)]
 
 
 def running_counts(session: Session, key: str) -> dict[int, int]:

@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Protocol
 
 from .errors import DurationError
@@ -70,6 +71,11 @@ def parse_duration(text: str) -> Duration:
         return text
     if not isinstance(text, str):
         raise DurationError(f"a duration must be ISO 8601 text such as 'PT8H', not {text!r}")
+    return _parse(text)
+
+
+@lru_cache(maxsize=1024)  # the same few targets are read back with every clock (an inbox page reads fifty)
+def _parse(text: str) -> Duration:
     raw = text.strip()
     business = True
     if raw.startswith(CALENDAR_PREFIX):
