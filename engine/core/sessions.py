@@ -10,11 +10,12 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from engine.core.db.models import User, UserSession
-from engine.core.users import UserView, user_view
+from engine.core.db.models import User, UserRole, UserSession
+from engine.core.db.prepared import Prepared
+from engine.core.users import UserView, user_from_rows
 
 # Only write `last_seen_at` when it moved this much: one write per minute per session, not one per request.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -36,15 +37,23 @@ def check(db: Session, session_id: str, now: datetime, *, idle: timedelta,
           lifetime: timedelta) -> tuple[UserView | None, str]:
     """The user of a session and its state: `live`, `touch` (live, its last-seen time is worth writing), `over`
     (idle or too old: end it) or `unknown` (ended, never existed, or its user is inactive). Reads only."""
-    found = db.get(UserSession, _hash(session_id))
-    if found is None:
+    rows = _SESSION_WITH_USER.all(db.connection(), {"id_hash": _hash(session_id)})
+    if not rows:
         return None, "unknown"
+    found = rows[0]
     if now - found.last_seen_at >= idle or now - found.created_at >= lifetime:
         return None, "over"
-    user = db.get(User, found.user_id)
-    if user is None or not user.active:
+    if not found.active:
         return None, "unknown"
-    return user_view(db, user), "touch" if now - found.last_seen_at >= TOUCH_EVERY else "live"
+    return user_from_rows(found.username, rows), "touch" if now - found.last_seen_at >= TOUCH_EVERY else "live"
+
+
+# Every signed-in request asks this, so it is one statement: the session, its user and the user's roles.
+_SESSION_WITH_USER = Prepared(
+    select(UserSession.created_at, UserSession.last_seen_at, User.id, User.username, User.display_name, User.email,
+           User.active, UserRole.role_name)
+    .join(User, User.id == UserSession.user_id).outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(UserSession.id_hash == bindparam("id_hash")))
 
 
 def touch(db: Session, session_id: str, now: datetime) -> None:

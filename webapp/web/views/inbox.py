@@ -13,6 +13,7 @@ from flask_login import current_user
 from webapp.extensions import get_engine
 from webapp.web.auth import require_login
 from webapp.web.views.forms import ActionForm
+from webapp.web.views.wording import latest_processes
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 require_login(bp)
@@ -84,7 +85,7 @@ def index():
     lanes = sorted({t.lane for t in tasks[:size]}, key=lambda lane: lane or "")
     return render_template("inbox/index.html", tasks=tasks[:size], has_next=len(tasks) > size, page=page,
                            query=query, due=request.args.get("due") if request.args.get("due") in DUE_FILTERS
-                           else None, sorts=SORTS, supervisor=supervisor, processes=engine.processes(), now=now,
+                           else None, sorts=SORTS, supervisor=supervisor, processes=latest_processes(), now=now,
                            soon=soon, saved=engine.saved_views(current_user.username),
                            assignees=engine.assignable_users(lanes) if query.view == "team" and tasks else [],
                            action_form=ActionForm(), sla_filters=SLA_FILTERS,

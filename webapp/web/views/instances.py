@@ -16,6 +16,7 @@ from webapp.web.views.forms import ActionForm, CancelForm
 from webapp.web.views.inbox import due_window, page_args
 from webapp.web.views.sla import may_act
 from webapp.web.views.tasks import attach_errors, task_data, validate
+from webapp.web.views.wording import latest_processes
 
 bp = Blueprint("instances", __name__)
 require_login(bp)
@@ -45,7 +46,6 @@ def diagram_state(detail) -> dict:
 
 @bp.get("/instances/")
 def index():
-    engine = get_engine()
     key = request.args.get("process") or None
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     text = (request.args.get("q") or "").strip() or None
@@ -53,7 +53,7 @@ def index():
     rows = search_instances(key=key, status=status, text=text, limit=size + 1, offset=offset)
     return render_template("instances/index.html", instances=rows[:size], has_next=len(rows) > size, page=page,
                            process=key, status=status, q=text or "", statuses=STATUSES,
-                           processes=engine.processes())
+                           processes=latest_processes())
 
 
 @bp.get("/instances/<int(max=2147483647):instance_id>")

@@ -7,6 +7,7 @@ from webapp.extensions import get_engine
 from webapp.web.access import search_instances
 from webapp.web.auth import require_login
 from webapp.web.views.inbox import due_window
+from webapp.web.views.wording import latest_processes
 
 bp = Blueprint("main", __name__)
 require_login(bp)
@@ -16,5 +17,5 @@ require_login(bp)
 def index():
     engine = get_engine()
     now, soon = due_window()
-    return render_template("index.html", processes=engine.processes(), instances=search_instances(limit=10),
+    return render_template("index.html", processes=latest_processes(), instances=search_instances(limit=10),
                            tasks=engine.tasks(user=current_user.username, limit=10), now=now, soon=soon)

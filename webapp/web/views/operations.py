@@ -14,6 +14,7 @@ from webapp.web.views.casework import sees_personal
 from webapp.web.views.forms import ActionForm
 from webapp.web.views.inbox import page_args
 from webapp.web.views.instances import diagram_files, diagram_response
+from webapp.web.views.wording import latest_processes
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
 require_login(bp)
@@ -33,7 +34,7 @@ def incidents():
     views = {v.id: v for v in redacted_list([i.instance for i in found])}
     return render_template("operations/incidents.html", incidents=found, views=views, total=total, page=page,
                            has_next=offset + len(found) < total, action_form=ActionForm(),
-                           processes=get_engine().processes())
+                           processes=latest_processes())
 
 
 @bp.post("/incidents")

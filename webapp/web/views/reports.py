@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from webapp.extensions import get_engine
 from webapp.web.auth import require_login
+from webapp.web.views.wording import latest_processes
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 require_login(bp)
@@ -74,7 +75,7 @@ def dashboard():
     tables = {name: labelled(t, labels) for name, t in tables.items()}
     data = {name: {"columns": t.columns, "rows": t.rows} for name, t in tables.items()}
     return render_template("reports/dashboard.html", filters=filters, tables=tables, data=data,
-                           headline=headline, processes=engine.processes(), categories=categories,
+                           headline=headline, processes=latest_processes(), categories=categories,
                            category_labels=labels.get("category", {}),
                            milestones=reports.MILESTONES, problem=problem), 400 if problem else 200
 
@@ -102,7 +103,7 @@ def monthly():
     labels = option_labels(get_engine())
     return render_template("reports/monthly.html", filters=filters, summary=summary,
                            tables={name: labelled(t, labels) for name, t in tables.items()},
-                           month=filters.start.strftime("%Y-%m"), processes=get_engine().processes(),
+                           month=filters.start.strftime("%Y-%m"), processes=latest_processes(),
                            previous=reports.shift_month(filters.start, -1), following=reports.shift_month(
                                filters.start, 1) if filters.end < _today() else None)
 

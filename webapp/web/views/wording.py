@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.forms.labels import Labels, duration_words
+from engine.results import ProcessView
 from flask import Blueprint, g
 
 from webapp.extensions import get_engine
@@ -34,11 +35,18 @@ def hours_in_words(hours: float | None) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
+def latest_processes() -> list[ProcessView]:
+    """The deployed processes (latest versions), read once per request: pages list them and name rows by them."""
+    if "latest_processes" not in g:
+        g.latest_processes = get_engine().processes()
+    return g.latest_processes
+
+
 @bp.app_template_global("process_name")
 def process_name(key: str) -> str:
     """A process's name from its latest version (looked up once per request), else its key."""
     if "process_names" not in g:
-        g.process_names = {p.key: p.name or p.key for p in get_engine().processes()}
+        g.process_names = {p.key: p.name or p.key for p in latest_processes()}
     return g.process_names.get(key, key)
 
 
