@@ -84,7 +84,8 @@ def test_sla_part(tmp_path):
     for page in ("inbox", "overdue"):
         figures = inbox["sqlite"][page]
         assert figures["failed"] == 0 and figures["requests"] == 20 and 0 < figures["p50_ms"] <= figures["p95_ms"]
-    assert "SLA: due on za-office" in output and "overdue p50" in output
+        assert figures["load_1min"] >= 0
+    assert "SLA: due on za-office" in output and "overdue p50" in output and "(load " in output
 
 
 def test_sla_clock_rows_are_real_clocks():
