@@ -4,6 +4,7 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import FinishedJobRegistry
 
+from tests.worker.fixtures import PATIENCE
 from tests.worker.harness import wait_until
 from webapp.worker.queues import TIMER_QUEUE
 from webapp.worker.scheduling import TIMER_JOB
@@ -22,8 +23,8 @@ def test_two_workers_two_jobs_per_timer_each_timer_fires_once(models, start_work
     queue = Queue(TIMER_QUEUE, connection=redis_db.client)
     # The save already scheduled one job per timer; a second one each, as a sweeper racing a scheduler would.
     extra = [queue.enqueue_at(t.due_at, TIMER_JOB, t.id) for t in timers]
-    wait_until(lambda: all(engine.timers(i)[0].fired_at for i in instances), 15, what="all timers to fire")
-    wait_until(lambda: all(Job.fetch(j.id, connection=redis_db.client).is_finished for j in extra), 10,
+    wait_until(lambda: all(engine.timers(i)[0].fired_at for i in instances), PATIENCE, what="all timers to fire")
+    wait_until(lambda: all(Job.fetch(j.id, connection=redis_db.client).is_finished for j in extra), PATIENCE,
                what="the duplicate jobs to finish")
     for instance_id in instances:
         [timer] = engine.timers(instance_id)

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from rq.registry import StartedJobRegistry
 
+from tests.worker.fixtures import PATIENCE
 from tests.worker.harness import wait_until
 from webapp.worker.queues import TIMER_QUEUE
 
@@ -28,7 +29,7 @@ def test_killed_while_firing_fires_once_on_the_next_worker(where, models, start_
         time.sleep(1.2)  # due before any worker runs: the job fires it itself
         doomed = start_worker("doomed")
         started = StartedJobRegistry(TIMER_QUEUE, connection=redis_db.client)
-        wait_until(lambda: started.get_job_ids(), 8, interval=0.05, what="the timer job to start")
+        wait_until(lambda: started.get_job_ids(), PATIENCE, interval=0.05, what="the timer job to start")
         time.sleep(0.5)
     else:
         doomed = start_worker("doomed")
@@ -42,7 +43,7 @@ def test_killed_while_firing_fires_once_on_the_next_worker(where, models, start_
     assert "timer_fired" not in [e.kind for e in engine.events(instance.id)]
 
     start_worker("survivor")
-    wait_until(lambda: engine.timers(instance.id)[0].fired_at, 20, what="the survivor to fire the timer")
+    wait_until(lambda: engine.timers(instance.id)[0].fired_at, PATIENCE, what="the survivor to fire the timer")
     time.sleep(1.5)  # a duplicate, if there were one, would have fired by now
     [timer] = engine.timers(instance.id)
     assert timer.fired_at >= timer.due_at

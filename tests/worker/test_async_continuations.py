@@ -8,6 +8,7 @@ import pytest
 
 from tests.camunda.handlers import charge_card
 from tests.support import client_signed_in
+from tests.worker.fixtures import PATIENCE
 from tests.worker.harness import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,13 +38,13 @@ def test_async_steps_run_as_worker_jobs_with_retries_then_an_incident(app, engin
     assert (engine.instance(once.id).status, attempts(flaky)) == ("running", 0)  # committed before the step
 
     start_worker(env=handler_env)
-    wait_until(lambda: engine.tasks(instance_id=once.id), 20, what="the review task after one retry")
+    wait_until(lambda: engine.tasks(instance_id=once.id), PATIENCE, what="the review task after one retry")
     detail = engine.instance_detail(once.id)
     assert (detail.data["charged"], detail.data["attempts"], detail.data["receipt"]) == (40, 2, "paid 40")
     assert [(e.element_id, e.detail["phase"], e.detail["attempt"]) for e in detail.events
             if e.kind == "async_continued"] == [("charge", "before", 2), ("receipt", "after", 1)]
 
-    wait_until(lambda: engine.instance(thrice.id).status == "error", 20, what="the third failure's incident")
+    wait_until(lambda: engine.instance(thrice.id).status == "error", PATIENCE, what="the third failure's incident")
     assert attempts(broken) == 3
     failed = engine.instance(thrice.id)
     assert "charge" in failed.error and "attempt 3" in failed.error
@@ -53,5 +54,5 @@ def test_async_steps_run_as_worker_jobs_with_retries_then_an_incident(app, engin
     retried = sam.post("/operations/incidents", data={"action": "retry", "instance": [str(thrice.id)]},
                        follow_redirects=True).get_data(as_text=True)
     assert "1 incident retried" in retried
-    wait_until(lambda: engine.tasks(instance_id=thrice.id), 20, what="the review task after the console's retry")
+    wait_until(lambda: engine.tasks(instance_id=thrice.id), PATIENCE, what="the review task after the console's retry")
     assert engine.instance_detail(thrice.id).data["charged"] == 70 and attempts(broken) == 4
