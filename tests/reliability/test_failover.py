@@ -58,7 +58,7 @@ def test_a_killed_workers_timers_fire_within_two_seconds_of_due(models, start_wo
     time.sleep(2.5)  # the first jobs have come (two seconds early) and are held by the workers' dispatchers
     orphans = _kill_worker_only(doomed)
     assert orphans, "the worker should have had its RQ scheduler process as a child"
-    wait_until(lambda: _gone(orphans), 5, interval=0.1, what="the killed worker's scheduler to end with it")
+    wait_until(lambda: _gone(orphans), 30, interval=0.1, what="the killed worker's scheduler to end with it")
 
     def fired() -> bool:
         return all(engine.timers(i.id)[0].fired_at for i in instances)

@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 
 import psutil
 
+from tests.worker.fixtures import PATIENCE
 from tests.worker.harness import BPMN_HEAD, wait_until
 
 CPU_SECONDS, WALL_SECONDS = "0.5", "3"
@@ -54,7 +55,7 @@ def test_bombs_in_timer_jobs_end_in_error_and_the_worker_does_not_grow(engine, s
         deploy(engine, key, script)
     # Warm the worker (imports, parsed models, its sandbox pool) with a harmless script before measuring.
     warm = engine.start("harmless")
-    wait_until(lambda: engine.instance_detail(warm.id).instance.status == "completed", 20, what="the warm-up")
+    wait_until(lambda: engine.instance_detail(warm.id).instance.status == "completed", PATIENCE, what="the warm-up")
     before = worker_rss(worker)
 
     for key in BOMBS:
@@ -74,7 +75,7 @@ def test_bombs_in_timer_jobs_end_in_error_and_the_worker_does_not_grow(engine, s
     assert grown < 30, f"the worker grew by {grown:.0f} MB after the bombs"
     # The worker still does its work after the bombs.
     after = engine.start("harmless")
-    wait_until(lambda: engine.instance_detail(after.id).instance.status == "completed", 20, what="a later job")
+    wait_until(lambda: engine.instance_detail(after.id).instance.status == "completed", PATIENCE, what="a later job")
     assert engine.instance_detail(after.id).data["total"] == 42
 
 
