@@ -31,8 +31,9 @@ EITHER = rf"{CPU}|{MEMORY}"
 @pytest.fixture(scope="module")
 def pool():
     # A long wall-clock budget, so that the kernel's CPU and memory limits are what stop each bomb even on a busy
-    # machine (where a script can get less than 1 s of CPU in 2 s); the wall clock has its own test below.
-    with SandboxPool(SandboxLimits(wall_seconds=6)) as shared:
+    # machine: at a load of 14 on 2 CPUs a bomb gets about a seventh of a CPU, so its 1 s of CPU takes some 7 s
+    # (6 s here was too short). The wall clock has its own test below.
+    with SandboxPool(SandboxLimits(wall_seconds=20)) as shared:
         assert shared.run("eval", "1 + 1", {}).value == 2  # both processes started before timing anything
         yield shared
 
