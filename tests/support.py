@@ -38,6 +38,10 @@ def _has_sequence(conn) -> bool:
 
 
 PASSWORD = "tidal-lantern-orchard-42"
+# Playwright's default wait in the browser tests: generous, since each wait ends as soon as the page shows what it
+# waits for, and on a loaded CI machine the server thread, chromium and the diagram's rendering share two CPUs with
+# the other database pass.
+BROWSER_PATIENCE_MS = 45_000
 
 
 def client_signed_in(app, username: str, password: str = PASSWORD):

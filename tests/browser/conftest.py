@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import BROWSER_PATIENCE_MS
+
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "tests" / "webapp" / "fixtures"
 PROCESSES = ROOT / "processes"
@@ -25,7 +27,7 @@ def new_page(chromium, live_server):
 
     def make():
         context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 860})
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(BROWSER_PATIENCE_MS)
         contexts.append(context)
         return context.new_page()
     yield make

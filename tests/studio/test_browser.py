@@ -8,13 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.support import BROWSER_PATIENCE_MS
+
 pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def owner(chromium, live_server, people):
     """A page signed in as the process owner."""
     context = chromium.new_context(base_url=live_server, viewport={"width": 1400, "height": 950})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(BROWSER_PATIENCE_MS)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda err: errors.append(str(err)))
@@ -54,7 +56,7 @@ def select(page, element_id: str, *, flow: bool = False, header: bool = False) -
         position = {"x": 12, "y": box["height"] / 2} if header else None
         target.click(force=True, position=position)
     try:
-        page.wait_for_selector(f'#panel .kind:has-text("{element_id}")', timeout=5_000)
+        page.wait_for_selector(f'#panel .kind:has-text("{element_id}")')
     except Exception as err:
         raise AssertionError(f"{element_id} not selected; the panel shows: {page.inner_text('#panel')}") from err
 
