@@ -176,7 +176,10 @@ def run_worker(app: Flask, redis_url: str, queue_names: Sequence[str] = QUEUES, 
     redis = connect(redis_url)
     release_dead_schedulers(redis, queue_names)
     context = build_context(app, redis, name)
-    worker = ClientflowWorker(list(queue_names), connection=redis, name=name, worker_ttl=WORKER_TTL,
+    # RQ's blocking dequeue waits up to WORKER_TTL - 15 s, and RQ raises its pool's socket timeout to match, but only
+    # for connections opened after that: one this client had already opened keeps redis-py's 5 s default, the BLPOP
+    # times out on it and RQ backs off (up to a minute) without taking jobs. So RQ gets a client nothing has used.
+    worker = ClientflowWorker(list(queue_names), connection=connect(redis_url), name=name, worker_ttl=WORKER_TTL,
                               maintenance_interval=MAINTENANCE_INTERVAL)
 
     def take_over_schedulers() -> None:
