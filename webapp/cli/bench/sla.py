@@ -122,6 +122,7 @@ def sla_table(result: dict[str, Any]) -> list[str]:
     for backend in ("sqlite", "postgresql"):
         if backend in inbox:
             lines.append(f"  {backend:<11}" + "  ".join(
-                f"{page} p50 {figures['p50_ms']:.1f} ms p95 {figures['p95_ms']:.1f} ms (load {figures['load_1min']:.1f})"
+                f"{page} p50 {figures['p50_ms']:.1f} ms p95 {figures['p95_ms']:.1f} ms "
+                f"(load {figures['load_1min']:.1f})"
                 for page, figures in inbox[backend].items()))
     return lines
