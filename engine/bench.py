@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -16,6 +15,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import create_engine, func, select, text
 
+from engine.bench_clients import ClientProcesses, DataFor, persisted_instance, thread_rate
+from engine.bench_clients import data_for as bench_data_for
 from engine.bench_floors import postgres_floor, sqlite_floor
 from engine.bench_growth import GROWTH_HEADLINE, measure_growth
 from engine.core import bundle
@@ -49,11 +50,6 @@ def five_task_model(tasks: int = 5) -> dict[str, str]:
     return {"bench_five.bpmn": xml}
 
 
-def _task_data(task_index: int) -> dict[str, Any]:
-    return {f"field_{task_index}": f"value {task_index}", "amount": task_index * 10}
-
-
-DataFor = Callable[[str], dict]
 
 
 def raw_instance(files: dict[str, str], data_for: DataFor, serializer=None) -> Callable[[], None]:
@@ -76,19 +72,6 @@ def raw_instance(files: dict[str, str], data_for: DataFor, serializer=None) -> C
             workflow.do_engine_steps()
             if serializer is not None:
                 serializer.dumps(workflow)
-    return one
-
-
-def persisted_instance(engine: Engine, key: str, data_for: DataFor, actor: str | None = None) -> Callable[[], None]:
-    """One instance through the engine: start, then every user task listed and completed, each its own transaction."""
-    def one() -> None:
-        instance = engine.start(key, {"customer_name": "Bench Ltd"}, by=actor)
-        while True:
-            open_tasks = engine.tasks(instance_id=instance.id)
-            if not open_tasks:
-                break
-            task = open_tasks[0]
-            engine.complete(task.id, data_for(task.element_id), by=actor)
     return one
 
 
@@ -159,20 +142,6 @@ def round_trips_of_instance(engine: Engine, key: str, data_for: DataFor, actor: 
 CLIENTS = (1, 2, 4)
 
 
-def concurrent_rate(one: Callable[[], None], threads: int, count: int) -> float:
-    """Instances/s with `threads` client threads at once, each running `count` instances."""
-    def client() -> None:
-        for _ in range(count):
-            one()
-    running = [threading.Thread(target=client) for _ in range(threads)]
-    began = time.perf_counter()
-    for thread in running:
-        thread.start()
-    for thread in running:
-        thread.join()
-    return threads * count / (time.perf_counter() - began)
-
-
 def interleaved(runners: dict[str, Callable[[], None]], count: int) -> dict[str, float]:
     """Instances/s of each runner, run one instance each in turn so that all see the machine at the same speed."""
     spent = dict.fromkeys(runners, 0.0)
@@ -233,9 +202,7 @@ def bench_engine(quick: bool = True, postgres_url: str | None = None,
     files = five_task_model()
     count = 40 if quick else 200
     rounds = 3 if quick else 7
-
-    def data_for(element_id):
-        return _task_data(int(element_id.rsplit("_", 1)[1]))
+    data_for = bench_data_for
     results: dict[str, Any] = {"model": "5 sequential user tasks", "instances_per_round": count, "rounds": rounds}
     with tempfile.TemporaryDirectory() as folder, scratch_postgres(postgres_url) as pg_url, \
             scratch_postgres(postgres_url) as pg_floor_url, ExitStack() as floors:
@@ -256,11 +223,17 @@ def bench_engine(quick: bool = True, postgres_url: str | None = None,
             for name, rate in interleaved(runners, count).items():
                 measured[name].append(rate)
         clients = {name: {n: [] for n in CLIENTS} for name in engines}
+        processes = {name: {n: [] for n in CLIENTS} for name in engines}
+        pools = {name: floors.enter_context(ClientProcesses(urls[name], "bench_five", "bench", max(CLIENTS)))
+                 for name in engines}
         for number in range(1, rounds + 1):
-            progress(f"clients round {number} of {rounds}: {', '.join(map(str, CLIENTS))} client threads")
+            progress(f"clients round {number} of {rounds}: {', '.join(map(str, CLIENTS))} client threads, "
+                     "then as many client processes")
             for name in engines:
-                for threads in CLIENTS:
-                    clients[name][threads].append(concurrent_rate(runners[name], threads, max(4, count // 4)))
+                for n in CLIENTS:
+                    clients[name][n].append(thread_rate(runners[name], n, max(4, count // 4)))
+                for n in CLIENTS:
+                    processes[name][n].append(pools[name].rate(n, max(4, count // 4)))
         for name, rates in measured.items():
             results[f"{name}_per_s"] = statistics.median(rates)
             if name != "raw":
@@ -281,6 +254,9 @@ def bench_engine(quick: bool = True, postgres_url: str | None = None,
             results[name]["clients"] = rates
             results[name]["clients_4_to_1"] = statistics.median(
                 f / o for f, o in zip(clients[name][4], clients[name][1], strict=True))
+            results[name]["client_processes"] = {str(n): statistics.median(r) for n, r in processes[name].items()}
+            results[name]["processes_4_to_1"] = statistics.median(
+                f / o for f, o in zip(processes[name][4], processes[name][1], strict=True))
             if name == "postgresql":
                 results[name].update(round_trips_of_instance(engine, "bench_five", data_for, actor="bench"))
         progress("growth: one looping instance per database, timed at 10 and at 1,000 finished tasks")

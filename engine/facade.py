@@ -148,7 +148,7 @@ class Engine(CaseworkUses, NotificationUses, StudioUses):
     # -- instances ------------------------------------------------------------------------------------------
     def start(self, key: str, data: dict[str, Any] | None = None, by: str | None = None) -> InstanceView:
         started = actions.start(self.services, key, data or {}, by)
-        self.clients.after_start(started.id, data or {}, started.started_by)  # link (or create) its client
+        self.clients.after_start(started, data or {})  # link (or create) its client
         return started
 
     def instance(self, instance_id: int) -> InstanceView:

@@ -98,6 +98,7 @@ class InstanceView:
     ended_at: datetime | None
     lock_version: int
     error: str | None = None
+    definition_id: int | None = None  # the stored version it runs (not in `as_dict`: `key` and `version` say it)
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "key": self.key, "version": self.version, "status": self.status,

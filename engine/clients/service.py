@@ -13,7 +13,7 @@ from engine.core.db.models import ProcessInstance
 
 if TYPE_CHECKING:
     from engine.core.services import Services
-    from engine.results import InstanceDetail
+    from engine.results import InstanceDetail, InstanceView
 
 
 class ClientService:
@@ -76,20 +76,29 @@ class ClientService:
     def binding_of(self, instance_id: int) -> str | None:
         with self.services.quick_read() as conn:  # one statement, no transaction: one round trip
             definition_id = conn.scalar(select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id))
-            if definition_id is None:
-                return None
-            if definition_id not in self._bindings:
-                model = definitions.model_for(self.services, conn, definition_id)
-                self._bindings[definition_id] = cases.binding(model)
-            return self._bindings[definition_id]
+            return None if definition_id is None else self._binding(conn, definition_id)
 
-    def after_start(self, instance_id: int, data: dict[str, Any], by: str | None) -> int | None:
-        """Link a new case to its client (onboarding creates the record); the client id or None."""
-        bound = self.binding_of(instance_id)
+    def _binding(self, conn, definition_id: int) -> str | None:
+        """The `clientRecord` binding of a stored version (its model from the cache, read only when missing)."""
+        if definition_id not in self._bindings:
+            model = definitions.model_for(self.services, conn, definition_id)
+            self._bindings[definition_id] = cases.binding(model)
+        return self._bindings[definition_id]
+
+    def after_start(self, started: InstanceView, data: dict[str, Any]) -> int | None:
+        """Link a new case to its client (onboarding creates the record); the client id or None.
+
+        The binding comes from the started version's model, which the start has just cached: no round trip."""
+        if started.definition_id in self._bindings:
+            bound = self._bindings[started.definition_id]
+        else:
+            with self.services.quick_read() as conn:
+                bound = self._binding(conn, started.definition_id)
         if bound is None:
             return None
         with self.services.write_session.begin() as session:
-            return cases.link_new_case(session, instance_id, bound, data, by=by, now=self.services.clock.now())
+            return cases.link_new_case(session, started.id, bound, data, by=started.started_by,
+                                       now=self.services.clock.now())
 
     def after_complete(self, instance_id: int, submitted: dict[str, Any], detail: InstanceDetail | None,
                        by: str | None) -> None:

@@ -110,7 +110,7 @@ def snapshot(workflow: BpmnWorkflow) -> Snapshot:
 def view(row: ProcessInstance | InstanceRow) -> InstanceView:
     return InstanceView(row.id, row.process_key, row.version, row.status, row.reference, row.label,
                         row.started_by, row.started_at, row.updated_at, row.ended_at, row.lock_version,
-                        error_text(row))
+                        error_text(row), row.definition_id)
 
 
 def error_text(row: ProcessInstance | InstanceRow) -> str | None:

@@ -39,6 +39,10 @@ def test_engine_part(tmp_path):
     assert sqlite_growth["step_ms_at_1000"] == growth["step_ms_at_1000"]
     assert 0 < sqlite_growth["state_bytes_at_1000"] < 2 * sqlite_growth["state_bytes_at_10"]  # never timed: bytes
     assert "growth, sqlite: a step at 10 finished tasks" in output
+    sqlite = engine["sqlite"]  # clients as threads of one process and as processes (gunicorn's workers)
+    assert set(sqlite["clients"]) == set(sqlite["client_processes"]) == {"1", "2", "4"}
+    assert min(sqlite["client_processes"].values()) > 0 and sqlite["processes_4_to_1"] > 0
+    assert "client processes 1:" in output
     sandbox = engine["sandbox"]
     assert sandbox["isolated_scripts_per_s"] > 0 and sandbox["fast_path_conditions_per_s"] > 0
     assert "Sandbox: scripts" in output

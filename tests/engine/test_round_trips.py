@@ -12,8 +12,8 @@ pytestmark = pytest.mark.skipif(os.environ.get("CLIENTFLOW_TEST_DATABASE", "sqli
 
 # What the pipelined path reaches (docs/performance.md): a completion reads its task, instance and user in one
 # round trip and writes in one; a task list is one autocommit read; a start reads once, takes its reference
-# number, writes, and the client feature reads the case's version once.
-COMPLETION, TASK_LIST, START, INSTANCE = 2, 1, 4, 20
+# number and writes (the client feature takes the binding from the cached model).
+COMPLETION, TASK_LIST, START, INSTANCE = 2, 1, 3, 19
 
 
 def data_for(element_id):

@@ -36,7 +36,9 @@ def _engine_table(result: dict) -> list[str]:
             entry = result[backend]
             lines.append(f"  {backend}: {entry['ratio_to_floor']:.2f} of its bare-driver floor (own database); "
                          "client threads " + ", ".join(f"{n}: {r:.1f}/s" for n, r in entry["clients"].items())
-                         + f" (4 vs 1: {entry['clients_4_to_1']:.2f}x)")
+                         + f" (4 vs 1: {entry['clients_4_to_1']:.2f}x); client processes "
+                         + ", ".join(f"{n}: {r:.1f}/s" for n, r in entry["client_processes"].items())
+                         + f" (4 vs 1: {entry['processes_4_to_1']:.2f}x)")
     if "round_trips_per_instance" in result.get("postgresql", {}):
         trips = result["postgresql"]
         lines.append(f"  round trips to PostgreSQL per instance (counted in libpq's trace): "
