@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import create_engine, func, select, text
 
-from engine.bench_clients import ClientProcesses, DataFor, persisted_instance, thread_rate
+from engine.bench_clients import ClientProcesses, DataFor, cpu_per_instance, persisted_instance, thread_rate
 from engine.bench_clients import data_for as bench_data_for
 from engine.bench_floors import postgres_floor, sqlite_floor
 from engine.bench_growth import GROWTH_HEADLINE, measure_growth
@@ -257,6 +257,7 @@ def bench_engine(quick: bool = True, postgres_url: str | None = None,
             results[name]["client_processes"] = {str(n): statistics.median(r) for n, r in processes[name].items()}
             results[name]["processes_4_to_1"] = statistics.median(
                 f / o for f, o in zip(processes[name][4], processes[name][1], strict=True))
+            results[name]["cpu"] = cpu_per_instance(runners[name], count, server=name == "postgresql")
             if name == "postgresql":
                 results[name].update(round_trips_of_instance(engine, "bench_five", data_for, actor="bench"))
         progress("growth: one looping instance per database, timed at 10 and at 1,000 finished tasks")

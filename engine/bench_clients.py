@@ -13,6 +13,7 @@ instances over the time from the first start to the last end (monotonic clock, s
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +56,47 @@ def thread_rate(one: Callable[[], None], threads: int, count: int) -> float:
     for thread in running:
         thread.join()
     return threads * count / (time.perf_counter() - began)
+
+
+def _server_cpu_seconds() -> float | None:
+    """CPU seconds used so far by the PostgreSQL server's processes on this machine (user + system, from /proc);
+    None where they cannot be seen (another host, no /proc)."""
+    total, seen = 0, False
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return None
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                line = stat.read()
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+        name, fields = line[line.index("(") + 1:line.rindex(")")], line[line.rindex(")") + 2:].split()
+        if name.startswith("postgres"):
+            total, seen = total + int(fields[11]) + int(fields[12]), True
+    return total / os.sysconf("SC_CLK_TCK") if seen else None
+
+
+def cpu_per_instance(one: Callable[[], None], count: int, server: bool) -> dict[str, Any]:
+    """Wall time and CPU time of one client per instance: the client's own process, and with `server` the
+    PostgreSQL server's processes when they run on this machine.
+
+    When one client already keeps about one CPU busy - its Python, then the server's work for it, in turn - `n`
+    clients on a machine of `c` CPUs cannot pass `c * wall / cpu` times one client: the bench reports that cap."""
+    server_before = _server_cpu_seconds() if server else None
+    cpu_before, began = time.process_time(), time.perf_counter()
+    for _ in range(count):
+        one()
+    wall, client = time.perf_counter() - began, time.process_time() - cpu_before
+    server_after = _server_cpu_seconds() if server_before is not None else None
+    result: dict[str, Any] = {"wall_ms": wall / count * 1000, "client_cpu_ms": client / count * 1000}
+    busy = client
+    if server_after is not None:
+        result["server_cpu_ms"] = (server_after - server_before) / count * 1000
+        busy += server_after - server_before
+    result["clients_cap"] = (os.cpu_count() or 1) * wall / busy
+    return result
 
 
 def _serve(url: str, key: str, actor: str, orders) -> None:  # pragma: no cover - runs in a spawned process

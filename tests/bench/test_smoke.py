@@ -43,6 +43,9 @@ def test_engine_part(tmp_path):
     assert set(sqlite["clients"]) == set(sqlite["client_processes"]) == {"1", "2", "4"}
     assert min(sqlite["client_processes"].values()) > 0 and sqlite["processes_4_to_1"] > 0
     assert "client processes 1:" in output
+    cpu = sqlite["cpu"]  # one client's wall and CPU per instance, and the cap they put on more clients
+    assert cpu["wall_ms"] > 0 and cpu["client_cpu_ms"] > 0 and cpu["clients_cap"] > 0 and "server_cpu_ms" not in cpu
+    assert "sqlite: one client, per instance: wall" in output
     sandbox = engine["sandbox"]
     assert sandbox["isolated_scripts_per_s"] > 0 and sandbox["fast_path_conditions_per_s"] > 0
     assert "Sandbox: scripts" in output

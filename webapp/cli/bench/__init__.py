@@ -39,6 +39,11 @@ def _engine_table(result: dict) -> list[str]:
                          + f" (4 vs 1: {entry['clients_4_to_1']:.2f}x); client processes "
                          + ", ".join(f"{n}: {r:.1f}/s" for n, r in entry["client_processes"].items())
                          + f" (4 vs 1: {entry['processes_4_to_1']:.2f}x)")
+            cpu = entry["cpu"]
+            server = f" + server {cpu['server_cpu_ms']:.2f} ms" if "server_cpu_ms" in cpu else ""
+            lines.append(f"  {backend}: one client, per instance: wall {cpu['wall_ms']:.2f} ms, CPU: client "
+                         f"{cpu['client_cpu_ms']:.2f} ms{server}; so at most {cpu['clients_cap']:.2f}x one client "
+                         "from any number of clients on this machine")
     if "round_trips_per_instance" in result.get("postgresql", {}):
         trips = result["postgresql"]
         lines.append(f"  round trips to PostgreSQL per instance (counted in libpq's trace): "
