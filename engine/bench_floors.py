@@ -3,9 +3,10 @@
 Each floor writes exactly what a persisted instance of the bench model writes - the state row (inserted, then
 updated under its lock version), the open task's row replaced, one audit event per step, the reference counter
 on start - each step its own transaction, on its own SQLite file or PostgreSQL database (sharing the engine's
-file would share its write-ahead log and checkpointer, and understate the floor). Left out: building rows,
-SpiffWorkflow, the rules. The PostgreSQL floor uses the engine's round-trip design (engine/core/db/pipeline.py):
-autocommit reads of the task list and of the task with its instance, one pipelined transaction per step.
+file would share its write-ahead log and checkpointer, and understate the floor). Both read what a client and the
+engine read: the instance's task list before each step, and the task with its instance's row. Left out: building
+rows, SpiffWorkflow, the rules. The PostgreSQL floor uses the engine's round-trip design
+(engine/core/db/pipeline.py): autocommit reads, one pipelined transaction per step.
 """
 
 from __future__ import annotations
@@ -28,16 +29,21 @@ _INSTANCE = ("INSERT INTO process_instance ({id}definition_id, process_key, vers
              "VALUES ({values}{0}, 'floor', 1, 'running', {0}, 'Bench Ltd', 'bench', {0}, {0}, {0}, '1.4', 1)")
 _COUNTER = ("INSERT INTO reference_counter (scope, value) VALUES ('FLOOR', 1) ON CONFLICT (scope) "
             "DO UPDATE SET value = reference_counter.value + 1 RETURNING value")
+_LISTING = "SELECT id, element_id FROM human_task WHERE instance_id = {0}"
+_READING = ("SELECT h.id, p.lock_version FROM human_task h JOIN process_instance p ON p.id = h.instance_id "
+            "WHERE h.instance_id = (SELECT instance_id FROM human_task WHERE id = {0})")
 Steps = list[tuple[str, str | None]]  # (state JSON, next user task's element id) after the start and each step
 
 
 @contextmanager
 def sqlite_floor(path: str, definition_id: int, steps: Steps) -> Iterator[Callable[[], None]]:
-    """One instance's writes with bare `sqlite3` on its own file, each step in a `BEGIN IMMEDIATE` transaction."""
+    """One instance's rows with bare `sqlite3` on its own file: each step lists the tasks outside a transaction, then
+    reads the task with its instance and writes in one `BEGIN IMMEDIATE` transaction, as the engine does."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
+    listing, reading = _LISTING.format("?"), _READING.format("?")
 
     def one() -> None:
         now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -48,7 +54,9 @@ def sqlite_floor(path: str, definition_id: int, steps: Steps) -> Iterator[Callab
         open_task = None
         for version, (state, element_id) in enumerate(steps, start=1):
             if version > 1:
+                conn.execute(listing, (instance_id,)).fetchall()
                 conn.execute("BEGIN IMMEDIATE")
+                conn.execute(reading, (open_task,)).fetchall()
                 conn.execute("UPDATE process_instance SET state = ?, lock_version = ?, updated_at = ? "
                              "WHERE id = ? AND lock_version = ?", (state, version, now, instance_id, version - 1))
                 conn.execute("DELETE FROM human_task WHERE id = ?", (open_task,))
@@ -61,6 +69,7 @@ def sqlite_floor(path: str, definition_id: int, steps: Steps) -> Iterator[Callab
             conn.execute(_EVENT.format("?,?,?,?,?,?,?"), (instance_id, now, "bench", "task_completed", element_id,
                                                           open_task, '{"fields": ["amount"]}'))
             conn.execute("COMMIT")
+        conn.execute(listing, (instance_id,)).fetchall()
     try:
         yield one
     finally:
@@ -78,9 +87,7 @@ def postgres_floor(url: str, definition_id: int, steps: Steps) -> Iterator[Calla
     next_id = "SELECT nextval(pg_get_serial_sequence('process_instance', 'id'))"
     locked = ("WITH locked AS (UPDATE process_instance SET state = %s, lock_version = %s, updated_at = %s "
               "WHERE id = %s AND lock_version = %s RETURNING id) SELECT 1 / count(*) FROM locked")
-    listing = "SELECT id, element_id FROM human_task WHERE instance_id = %s"
-    reading = ("SELECT h.id, p.lock_version FROM human_task h JOIN process_instance p ON p.id = h.instance_id "
-               "WHERE h.instance_id = (SELECT instance_id FROM human_task WHERE id = %s)")
+    listing, reading = _LISTING.format("%s"), _READING.format("%s")
 
     def one() -> None:
         now = datetime.now(UTC)
