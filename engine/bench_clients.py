@@ -133,8 +133,13 @@ class ClientProcesses:
             self._links.append(ours)
             self._processes.append(process)
         for link, process in zip(self._links, self._processes, strict=True):
-            if not link.poll(120) or link.recv() != "ready":
+            try:
+                ready = link.poll(120) and link.recv() == "ready"
+            except (EOFError, OSError):  # it died before answering; its traceback is on stderr
+                ready = False
+            if not ready:
                 self.close()
+                process.join(5)
                 raise RuntimeError(f"a bench client process did not start (exit code {process.exitcode})")
 
     def rate(self, processes: int, count: int) -> float:
