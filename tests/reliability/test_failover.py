@@ -14,7 +14,7 @@ import time
 
 import psutil
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from engine.core.db.models import Notification
 from tests.worker.harness import MailRecorder, SmtpServer, free_port, wait_until
@@ -48,11 +48,33 @@ def _leases(redis, engine, instances) -> str:
     return "\n".join(lines)
 
 
+def _database_waits(engine) -> str:
+    """The database's sessions that are in a transaction or waiting (PostgreSQL), for a failure message."""
+    if engine.sql_engine.dialect.name != "postgresql":
+        return ""
+    with engine.sql_engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT pid, state, wait_event_type, wait_event, now() - xact_start AS open_for, left(query, 120) "
+            "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND (state <> 'idle' OR wait_event_type = 'Lock')")).all()
+    return "database sessions in a transaction or waiting:\n" + "\n".join(map(str, rows))
+
+
+def _stacks(worker) -> str:
+    """Every thread's stack in a live worker (SIGUSR1, webapp/worker/entry.py), for a failure message."""
+    if not worker.alive():
+        return "the survivor is not running"
+    before = len(worker.output())
+    os.kill(worker.pid, signal.SIGUSR1)
+    time.sleep(1)
+    return "the survivor's threads:\n" + worker.output()[before:]
+
+
 def test_a_killed_workers_timers_fire_within_two_seconds_of_due(models, start_worker, worker_env, redis_db):
     engine = models
     env = {**worker_env, **PRODUCTION}
     doomed = start_worker("doomed", env=env)
-    start_worker("survivor", env=env)
+    survivor = start_worker("survivor", env=env)
     instances = [engine.start("reminder", {"delay": f"PT{4 + i % 3}S", "reminders": 0, "hold": 0})
                  for i in range(TIMERS)]
     time.sleep(2.5)  # the first jobs have come (two seconds early) and are held by the workers' dispatchers
@@ -65,7 +87,8 @@ def test_a_killed_workers_timers_fire_within_two_seconds_of_due(models, start_wo
     try:
         wait_until(fired, 30, interval=0.2, what="every timer to fire")
     except AssertionError as err:
-        raise AssertionError(f"{err}\n{_leases(redis_db.client, engine, instances)}") from err
+        raise AssertionError(f"{err}\n{_leases(redis_db.client, engine, instances)}\n{_database_waits(engine)}\n"
+                             f"{_stacks(survivor)}") from err
     late = sorted((t.fired_at - t.due_at).total_seconds() for i in instances for t in engine.timers(i.id))
     assert late[0] >= 0, "a timer fired before its due time"
     assert late[-1] <= 2.0, f"latest timer {late[-1]:.2f} s after its due time (all: {late})"

@@ -156,3 +156,15 @@ def test_lock_of_a_scheduler_that_died_on_this_host_is_freed(redis_db):
     assert release_dead_schedulers(client, QUEUES) == [TIMER_QUEUE]
     assert client.get(RQScheduler.get_locking_key(TIMER_QUEUE)) is None
     assert client.get(RQScheduler.get_locking_key("mail")) == b"alive"
+
+
+def test_a_worker_sent_sigusr1_writes_every_threads_stack_and_carries_on(start_worker, redis_db):
+    import signal
+
+    worker = start_worker()
+    wait_until(lambda: "Listening on" in worker.output(), PATIENCE, what="the worker to listen")
+    os.kill(worker.pid, signal.SIGUSR1)
+    wait_until(lambda: "Thread 0x" in worker.output(), PATIENCE, what="the stacks in the worker's log")
+    stacks = worker.output()
+    assert "dispatcher" in stacks and "sweeper" in stacks  # our threads, by their code's files
+    assert worker.alive()

@@ -12,6 +12,7 @@ its own, which the kernel ends when this worker dies (`PR_SET_PDEATHSIG`), so `k
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import logging
 import os
 import signal
@@ -173,6 +174,8 @@ def run_worker(app: Flask, redis_url: str, queue_names: Sequence[str] = QUEUES, 
                name: str | None = None) -> bool:
     """Work the queues until stopped (SIGTERM/SIGINT finish the current job first) or, with `burst`, until empty."""
     name = name or _worker_name()
+    # `kill -USR1 <pid>` writes every thread's stack to stderr (the worker's log): what a stuck worker is waiting on.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     redis = connect(redis_url)
     release_dead_schedulers(redis, queue_names)
     context = build_context(app, redis, name)
