@@ -284,10 +284,11 @@ class SandboxPool:
                 self._forget_inherited()
             if self._closed:
                 raise SandboxError("the sandbox pool is closed")
-            if not self._workers:
-                for _ in range(self.limits.pool_size):
-                    self._spawn()
             while not self._idle:
+                if not self._workers:  # first use, or `release` emptied the pool while this caller waited
+                    for _ in range(self.limits.pool_size):
+                        self._spawn()
+                    break
                 self._cond.wait()
                 if self._closed:
                     raise SandboxError("the sandbox pool is closed")
@@ -326,6 +327,7 @@ class SandboxPool:
             idle, self._idle = self._idle, []
             self._retired |= self._workers - set(idle)
             self._workers = set()
+            self._cond.notify_all()  # callers waiting for a busy process start new ones instead
         for worker in idle:
             worker.proc.stdin.close()
             worker.stop()

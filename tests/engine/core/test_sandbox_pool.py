@@ -354,3 +354,23 @@ def test_bench_reports_every_rate():
     assert set(figures) == {"in_process_scripts_per_s", "isolated_scripts_per_s", "fast_path_conditions_per_s",
                             "isolated_conditions_per_s"}
     assert figures["fast_path_conditions_per_s"] > figures["isolated_conditions_per_s"] > 0
+
+
+def test_a_caller_waiting_for_a_busy_process_is_served_after_a_release():
+    """`release` (the engine's database disposed) while every process is busy: a caller already waiting for one
+    gets a new process instead of waiting for ever."""
+    with SandboxPool(SandboxLimits(pool_size=1, wall_seconds=20, cpu_seconds=10)) as small:
+        busy = threading.Thread(target=small.run, args=("exec", "for i in range(20_000_000):\n    pass", {}))
+        busy.start()
+        deadline = time.monotonic() + 10
+        while small._idle or not small._workers:  # the only process taken by the busy caller
+            assert time.monotonic() < deadline, "the busy caller never took the process"
+            time.sleep(0.01)
+        answers = []
+        waiting = threading.Thread(target=lambda: answers.append(small.run("eval", "1 + 1", {}).value))
+        waiting.start()
+        time.sleep(0.3)  # the second caller now waits for the busy process
+        small.release()
+        waiting.join(15)
+        busy.join(30)
+        assert answers == [2], "the waiting caller never got a process"
