@@ -151,6 +151,15 @@ def job_context(app: Flask, redis: Redis, name: str | None = None) -> Iterator[W
         install(previous)
 
 
+def _stacks_on_sigusr1() -> None:
+    """`kill -USR1 <pid>` writes every thread's stack to the process's standard error (the worker's log): what a
+    stuck worker is waiting on. Not where there is no real standard error (a worker run inside a test runner)."""
+    try:
+        faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
+    except (AttributeError, ValueError, OSError, RuntimeError) as err:  # no descriptor behind it
+        log.info("no stack dumps on SIGUSR1: %s", err)
+
+
 def _worker_name() -> str:
     return f"{socket.gethostname()}.{os.getpid()}.{uuid4().hex[:6]}"
 
@@ -174,8 +183,7 @@ def run_worker(app: Flask, redis_url: str, queue_names: Sequence[str] = QUEUES, 
                name: str | None = None) -> bool:
     """Work the queues until stopped (SIGTERM/SIGINT finish the current job first) or, with `burst`, until empty."""
     name = name or _worker_name()
-    # `kill -USR1 <pid>` writes every thread's stack to stderr (the worker's log): what a stuck worker is waiting on.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    _stacks_on_sigusr1()
     redis = connect(redis_url)
     release_dead_schedulers(redis, queue_names)
     context = build_context(app, redis, name)
