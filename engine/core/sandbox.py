@@ -34,6 +34,12 @@ _CHILD = str(Path(__file__).with_name("sandbox_child.py"))
 _STARTUP_SECONDS = 10.0
 _MB = 1024 * 1024
 
+# Held while a sandbox process is being started. `subprocess` learns that the exec worked when the write end of a
+# pipe closes in the child; a process forked meanwhile by another thread and not exec'd (RQ's scheduler is one)
+# inherits that end and keeps it open, and the start - with every caller of the pool behind it - waits for as long
+# as that process lives. Code that forks this process without an exec takes this lock around the fork.
+FORK_LOCK = threading.Lock()
+
 
 class SandboxError(Exception):
     """The sandbox could not run a script (its process failed, or the pool is closed)."""
@@ -122,8 +128,9 @@ class _Worker:
     """One sandbox process and its two pipes."""
 
     def __init__(self, limits: SandboxLimits, policy: Policy):
-        self.proc = subprocess.Popen([sys.executable, "-I", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     env={}, cwd="/", bufsize=0, start_new_session=True)
+        with FORK_LOCK:
+            self.proc = subprocess.Popen([sys.executable, "-I", _CHILD], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, env={}, cwd="/", bufsize=0, start_new_session=True)
         self._in, self._out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         self._poll = select.poll()
         self._poll.register(self._out, select.POLLIN)

@@ -5,6 +5,8 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from datetime import timedelta
 
 from click.testing import CliRunner
@@ -14,11 +16,13 @@ from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
 from engine import ManualClock
+from engine.core.sandbox import SandboxLimits, _Worker
+from engine.core.sandbox_child import Policy
 from tests.worker.fixtures import PATIENCE
 from tests.worker.harness import wait_until
 from webapp.cli.commands import main
 from webapp.worker.dispatcher import Dispatcher
-from webapp.worker.entry import _dispatcher, job_context, release_dead_schedulers, run_worker
+from webapp.worker.entry import _dispatcher, _DyingScheduler, job_context, release_dead_schedulers, run_worker
 from webapp.worker.jobs import fire_timer
 from webapp.worker.queues import QUEUES, TIMER_QUEUE
 from webapp.worker.scheduling import Settings
@@ -168,3 +172,36 @@ def test_a_worker_sent_sigusr1_writes_every_threads_stack_and_carries_on(start_w
     stacks = worker.output()
     assert "dispatcher" in stacks and "sweeper" in stacks  # our threads, by their code's files
     assert worker.alive()
+
+
+class _SleepingScheduler(_DyingScheduler):
+    """RQ's scheduler process as the worker starts it (forked, no exec), doing nothing for a while."""
+
+    def work(self):
+        time.sleep(20)
+        os._exit(0)
+
+
+def test_a_sandbox_start_never_waits_for_a_scheduler_forked_meanwhile(redis_db):
+    """A process forked without an exec while a sandbox process starts would keep the start's exec-report pipe
+    open: the start, and every script of the worker behind it, waited as long as the scheduler lived (a worker
+    taking over the scheduler fired no timer for minutes). The fork and the start now take turns."""
+    schedulers, spawn_seconds = [], []
+
+    def fork_schedulers() -> None:
+        for _ in range(60):
+            schedulers.append(_SleepingScheduler(["timers"], connection=redis_db.client).start())
+
+    forking = threading.Thread(target=fork_schedulers)
+    forking.start()
+    try:
+        while forking.is_alive() or len(spawn_seconds) < 20:
+            began = time.monotonic()
+            _Worker(SandboxLimits(), Policy()).stop()
+            spawn_seconds.append(time.monotonic() - began)
+    finally:
+        forking.join()
+        for process in schedulers:
+            process.kill()
+            process.join(5)
+    assert max(spawn_seconds) < 10, f"a sandbox start waited {max(spawn_seconds):.1f} s for a forked scheduler"

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from uuid import uuid4
 
+from engine.core.sandbox import FORK_LOCK
 from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
@@ -100,6 +101,12 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
 class _DyingScheduler(RQScheduler):
     """RQ's scheduler process, ended by the kernel when its worker dies: `kill -9` of a worker leaves no scheduler
     running on, holding the scheduler lock for its queues."""
+
+    def start(self):
+        # RQ forks its scheduler process without an exec: never while a sandbox process is being started
+        # (engine/core/sandbox.py, FORK_LOCK), or that start waits for as long as the scheduler lives.
+        with FORK_LOCK:
+            return super().start()
 
     def work(self):
         parent = os.getppid()
