@@ -15,8 +15,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import create_engine, func, select, text
 
-from engine.bench_clients import ClientProcesses, DataFor, cpu_per_instance, persisted_instance, thread_rate
-from engine.bench_clients import data_for as bench_data_for
+from engine.bench_clients import ClientProcesses, DataFor, cpu_per_instance, data_for, persisted_instance, thread_rate
 from engine.bench_floors import postgres_floor, sqlite_floor
 from engine.bench_growth import GROWTH_HEADLINE, measure_growth
 from engine.core import bundle
@@ -202,7 +201,6 @@ def bench_engine(quick: bool = True, postgres_url: str | None = None,
     files = five_task_model()
     count = 40 if quick else 200
     rounds = 3 if quick else 7
-    data_for = bench_data_for
     results: dict[str, Any] = {"model": "5 sequential user tasks", "instances_per_round": count, "rounds": rounds}
     with tempfile.TemporaryDirectory() as folder, scratch_postgres(postgres_url) as pg_url, \
             scratch_postgres(postgres_url) as pg_floor_url, ExitStack() as floors:

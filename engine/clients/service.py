@@ -76,12 +76,13 @@ class ClientService:
     def binding_of(self, instance_id: int) -> str | None:
         with self.services.quick_read() as conn:  # one statement, no transaction: one round trip
             definition_id = conn.scalar(select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id))
-            return None if definition_id is None else self._binding(conn, definition_id)
+        return None if definition_id is None else self._binding(definition_id)
 
-    def _binding(self, conn, definition_id: int) -> str | None:
-        """The `clientRecord` binding of a stored version (its model from the cache, read only when missing)."""
+    def _binding(self, definition_id: int) -> str | None:
+        """The `clientRecord` binding of a stored version, from its cached model (read only when missing)."""
         if definition_id not in self._bindings:
-            model = definitions.model_for(self.services, conn, definition_id)
+            with self.services.quick_read() as conn:
+                model = definitions.model_for(self.services, conn, definition_id)
             self._bindings[definition_id] = cases.binding(model)
         return self._bindings[definition_id]
 
@@ -89,11 +90,7 @@ class ClientService:
         """Link a new case to its client (onboarding creates the record); the client id or None.
 
         The binding comes from the started version's model, which the start has just cached: no round trip."""
-        if started.definition_id in self._bindings:
-            bound = self._bindings[started.definition_id]
-        else:
-            with self.services.quick_read() as conn:
-                bound = self._binding(conn, started.definition_id)
+        bound = self._binding(started.definition_id)
         if bound is None:
             return None
         with self.services.write_session.begin() as session:
